@@ -1,0 +1,36 @@
+"""Data sets: generated from a system's true flow, or loaded from files.
+
+`load_task_data` dispatches on `system.data_source` through `SOURCES`; a new kind of
+data is one loader function plus one line there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from ..systems import System, TrajectoryRecipe
+from .dataset import Dataset, split_blocks
+from .trajectories import generate_trajectories, trajectory_dataset
+
+
+def _from_trajectories(system: System, recipe: dict[str, Any], seed: int,
+                       data_dir: Path | None, use_cache: bool) -> Dataset:
+    return trajectory_dataset(system, TrajectoryRecipe(**recipe), seed, use_cache=use_cache)
+
+
+#: data_source name -> loader(system, recipe fields, seed, data_dir, use_cache) -> Dataset
+SOURCES: dict[str, Callable[..., Dataset]] = {
+    "trajectories": _from_trajectories,
+}
+
+
+def load_task_data(system: System, recipe: dict[str, Any], seed: int,
+                   data_dir: str | Path | None = None, use_cache: bool = True) -> Dataset:
+    """The data set of `system` for a run: generated (seeded) or read from `data_dir`."""
+    loader = SOURCES[system.data_source]
+    return loader(system, recipe, seed, Path(data_dir) if data_dir else None, use_cache)
+
+
+__all__ = ["SOURCES", "Dataset", "generate_trajectories", "load_task_data", "split_blocks",
+           "trajectory_dataset"]

@@ -1,0 +1,51 @@
+"""The state-space data set every derivative-regression task trains on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+
+
+@dataclass
+class Dataset:
+    """Samples of states and their time derivatives, float64.
+
+    x_*: [N, dim] states;  dxdt_*: [N, dim] time derivatives (system time units).
+    `extras` holds task-specific tensors (e.g. time stamps); `info` plain numbers
+    such as the generation time in seconds.
+    """
+
+    x_train: Tensor
+    dxdt_train: Tensor
+    x_test: Tensor
+    dxdt_test: Tensor
+    extras: dict[str, Tensor] = field(default_factory=dict)
+    info: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def dim(self) -> int:
+        return self.x_train.shape[-1]
+
+    def tensors(self) -> dict[str, Tensor]:
+        """All tensors by name (for caching)."""
+        base = {"x_train": self.x_train, "dxdt_train": self.dxdt_train,
+                "x_test": self.x_test, "dxdt_test": self.dxdt_test}
+        return base | {f"extra.{k}": v for k, v in self.extras.items()}
+
+    @classmethod
+    def from_tensors(cls, tensors: dict[str, Tensor], info: dict[str, float] | None = None) -> "Dataset":
+        extras = {k.removeprefix("extra."): v for k, v in tensors.items() if k.startswith("extra.")}
+        return cls(tensors["x_train"], tensors["dxdt_train"], tensors["x_test"], tensors["dxdt_test"],
+                   extras, dict(info or {}))
+
+
+def split_blocks(samples: Tensor, test_fraction: float, test_first: bool) -> tuple[Tensor, Tensor]:
+    """Split [N, ...] at int(N * fraction): (train, test), test being the first or last block."""
+    n = samples.shape[0]
+    if test_first:
+        cut = int(n * test_fraction)
+        return samples[cut:], samples[:cut]
+    cut = int(n * (1 - test_fraction))
+    return samples[:cut], samples[cut:]

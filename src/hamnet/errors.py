@@ -1,0 +1,29 @@
+"""Typed errors. The CLI turns every `HamnetError` into one line and exit code 2."""
+
+
+class HamnetError(Exception):
+    """Base class: a problem the user can act on (bad input, missing file, ...)."""
+
+
+class UnknownNameError(HamnetError):
+    """An unknown task, model, integrator or preset name."""
+
+
+class InvalidValueError(HamnetError):
+    """A setting out of its valid range (non-positive steps, wrong shapes, ...)."""
+
+
+class DataFileError(HamnetError):
+    """A data file that is missing or malformed."""
+
+
+class RunDirectoryError(HamnetError):
+    """A run directory with a missing or corrupt file."""
+
+
+class OutputError(HamnetError):
+    """An output location that cannot be written."""
+
+
+class TrainingDivergedError(HamnetError):
+    """A non-finite loss appeared during training."""

@@ -1,0 +1,23 @@
+"""The paper's baseline: an MLP that regresses dx/dt directly."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from .base import DynamicsModel
+from .mlp import MLP
+
+
+class Baseline(DynamicsModel):
+    """x[batch, dim] -> dx/dt[batch, dim] by a plain MLP."""
+
+    kind = "baseline"
+
+    def __init__(self, dim: int, hidden: tuple[int, ...] = (200, 200),
+                 generator: torch.Generator | None = None):
+        super().__init__(dim, hidden)
+        self.net = MLP(dim, dim, hidden, generator=generator)
+
+    def _time_derivative(self, x: Tensor) -> Tensor:
+        return self.net(x)

@@ -1,0 +1,170 @@
+"""Run directories: `config.json` + `model.safetensors` + `metrics.json` (+ plots).
+
+A run is rebuilt from its directory alone: `load(dir)` returns the trained model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from . import experiments, models, systems
+from .atomic import atomic_path, ensure_writable_dir, write_text
+from .data import Dataset, load_task_data
+from .errors import InvalidValueError, RunDirectoryError
+from .metrics import derivative_mse, energy_mse, evaluation_rollouts
+from .models import DynamicsModel
+from .seeding import derive_seed, generator
+from .systems import EnergyProtocol
+from .train import TrainHistory, TrainSettings, train
+
+CONFIG, WEIGHTS, METRICS, HISTORY, CHECKPOINT = (
+    "config.json", "model.safetensors", "metrics.json", "history.json", "checkpoint.pt")
+
+
+@dataclass
+class RunConfig:
+    """Everything that determines a run: task, model, seed, settings, data recipe."""
+
+    task: str
+    model: str
+    seed: int = 0
+    preset: str = "full"
+    train: TrainSettings = field(default_factory=TrainSettings)
+    recipe: dict[str, Any] = field(default_factory=dict)
+    protocol: dict[str, Any] = field(default_factory=dict)
+    hidden: tuple[int, ...] = (200, 200)
+    device: str = "cpu"
+
+    @classmethod
+    def for_task(cls, task: str, model: str, seed: int = 0, preset: str = "full",
+                 steps: int | None = None, device: str = "cpu") -> "RunConfig":
+        """The config of `preset` for `task` (raises on unknown task, model or preset)."""
+        if model not in models.names():
+            models.build(model, 2)  # raises UnknownNameError with the known names
+        if steps is not None and steps <= 0:
+            raise InvalidValueError(f"--steps must be positive, got {steps}")
+        experiment = experiments.with_steps(experiments.get(task, preset), steps)
+        system = systems.get(task)
+        recipe = dataclasses.replace(system.recipe, **experiment.recipe) if system.recipe else None
+        protocol = dataclasses.replace(system.energy_protocol, **experiment.protocol)
+        return cls(task=task, model=model, seed=seed, preset=preset, train=experiment.train,
+                   recipe=dataclasses.asdict(recipe) if recipe else {},
+                   protocol=dataclasses.asdict(protocol), device=device)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["hidden"] = list(self.hidden)
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> "RunConfig":
+        raw = dict(raw)
+        raw["train"] = TrainSettings(**raw["train"])
+        raw["hidden"] = tuple(raw["hidden"])
+        return cls(**raw)
+
+    def dataset(self, data_dir: str | Path | None = None, use_cache: bool = True) -> Dataset:
+        """This run's data set (deterministic for the seed; files looked up in `data_dir`)."""
+        return load_task_data(systems.get(self.task), self.recipe, derive_seed(self.seed, "data"),
+                              data_dir=data_dir, use_cache=use_cache)
+
+    def build_model(self) -> DynamicsModel:
+        """A freshly initialised model (seeded)."""
+        dim = systems.get(self.task).dim
+        return models.build(self.model, dim, self.hidden, generator=generator(self.seed, "init"))
+
+
+def _read_json(path: Path) -> Any:
+    if not path.exists():
+        raise RunDirectoryError(f"{path.parent} is not a complete run: {path.name} is missing")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RunDirectoryError(f"{path} is corrupt: {exc}") from None
+
+
+def load_config(run_dir: str | Path) -> RunConfig:
+    """The `RunConfig` stored in `run_dir/config.json`."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise RunDirectoryError(f"run directory {run_dir} does not exist")
+    raw = _read_json(run_dir / CONFIG)
+    try:
+        return RunConfig.from_dict(raw)
+    except (TypeError, KeyError, ValueError) as exc:
+        raise RunDirectoryError(f"{run_dir / CONFIG} is corrupt: {exc}") from None
+
+
+def load(run_dir: str | Path) -> DynamicsModel:
+    """The trained model of a run directory, rebuilt from the directory alone (eval mode, CPU)."""
+    config = load_config(run_dir)
+    weights = Path(run_dir) / WEIGHTS
+    if not weights.exists():
+        raise RunDirectoryError(f"{run_dir} is not a complete run: {WEIGHTS} is missing (not trained yet?)")
+    model = models.build(config.model, systems.get(config.task).dim, config.hidden)
+    try:
+        model.load_state_dict(load_file(str(weights)))
+    except (SafetensorError, RuntimeError, OSError) as exc:
+        raise RunDirectoryError(f"{weights} is corrupt: {str(exc).splitlines()[0]}") from None
+    return model.eval()
+
+
+def save_model(model: DynamicsModel, run_dir: Path) -> None:
+    with atomic_path(run_dir / WEIGHTS) as tmp:
+        save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp))
+
+
+def train_run(config: RunConfig, run_dir: str | Path, resume: bool = False,
+              show_progress: bool | None = None, on_step=None) -> tuple[DynamicsModel, TrainHistory]:
+    """Train the run described by `config` into `run_dir` (config, weights, history).
+
+    `resume=True` continues from `run_dir/checkpoint.pt` if present.
+    """
+    run_dir = ensure_writable_dir(run_dir)
+    write_text(run_dir / CONFIG, json.dumps(config.to_dict(), indent=2))
+    data = config.dataset()
+    model = config.build_model().to(config.device)
+    history = train(model, (data.x_train, data.dxdt_train), (data.x_test, data.dxdt_test),
+                    config.train, seed=derive_seed(config.seed, "batches"),
+                    checkpoint=run_dir / CHECKPOINT, resume=resume,
+                    show_progress=show_progress, on_step=on_step)
+    model = model.cpu().eval()
+    save_model(model, run_dir)
+    write_text(run_dir / HISTORY, json.dumps(history.to_dict()))
+    (run_dir / CHECKPOINT).unlink(missing_ok=True)
+    return model, history
+
+
+def evaluate_run(run_dir: str | Path) -> dict[str, float]:
+    """Compute a run's metrics (float64) and write them to `metrics.json`."""
+    run_dir = Path(run_dir)
+    config = load_config(run_dir)
+    model = load(run_dir).double()
+    system = systems.get(config.task)
+    data = config.dataset()
+    train_est = derivative_mse(model, data.x_train, data.dxdt_train)
+    test_est = derivative_mse(model, data.x_test, data.dxdt_test)
+    rollouts = evaluation_rollouts(system, model, EnergyProtocol(**config.protocol))
+    energy_est = energy_mse(system, rollouts)
+    history = _read_json(run_dir / HISTORY) if (run_dir / HISTORY).exists() else {}
+    metrics = {
+        "train_loss": train_est.mean, "train_loss_se": train_est.se,
+        "test_loss": test_est.mean, "test_loss_se": test_est.se,
+        "energy_mse": energy_est.mean, "energy_mse_se": energy_est.se,
+        "train_seconds": float(history.get("seconds", float("nan"))),
+    }
+    write_text(run_dir / METRICS, json.dumps(metrics, indent=2))
+    return metrics
+
+
+def load_metrics(run_dir: str | Path) -> dict[str, float]:
+    return _read_json(Path(run_dir) / METRICS)
+

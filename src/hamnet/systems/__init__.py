@@ -1,0 +1,32 @@
+"""Registry of physical systems: `names()` and `get(name)`.
+
+Adding a system is one new module with a `System` subclass plus one line in `_REGISTRY`.
+"""
+
+from __future__ import annotations
+
+from ..errors import UnknownNameError
+from .base import EnergyProtocol, System, TrajectoryRecipe
+from .pendulum import Pendulum
+from .spring import Spring
+
+_REGISTRY: dict[str, type[System]] = {
+    Spring.name: Spring,
+    Pendulum.name: Pendulum,
+}
+
+
+def names() -> list[str]:
+    """Names of all registered systems, in registry order."""
+    return list(_REGISTRY)
+
+
+def get(name: str) -> System:
+    """The system called `name`; raises `UnknownNameError` listing the known names."""
+    try:
+        return _REGISTRY[name]()
+    except KeyError:
+        raise UnknownNameError(f"unknown task {name!r}; known tasks: {', '.join(names())}") from None
+
+
+__all__ = ["EnergyProtocol", "System", "TrajectoryRecipe", "get", "names"]

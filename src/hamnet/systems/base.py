@@ -1,0 +1,95 @@
+"""What every physical system provides, and the recipes attached to it."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+from torch import Tensor
+
+from ..hamiltonian import hamiltonian_vector_field
+
+
+@dataclass(frozen=True)
+class TrajectoryRecipe:
+    """How the paper samples a training set from a system's true flow.
+
+    `n_trajectories` initial states are integrated over t in [0, t_end] and observed at
+    `n_points` evenly spaced times (both ends included); Gaussian noise of std `noise_std`
+    is added to the observed states (the targets dx/dt are the noiseless field). All
+    points are concatenated trajectory by trajectory and split at `test_fraction`:
+    the test part is the first or the last block (`test_first`).
+    """
+
+    n_trajectories: int
+    t_end: float
+    n_points: int
+    noise_std: float = 0.0
+    test_fraction: float = 0.5
+    test_first: bool = False
+    rtol: float = 1e-10
+    atol: float = 1e-10
+
+
+@dataclass(frozen=True)
+class EnergyProtocol:
+    """Energy-MSE evaluation: `n_states` fresh initial states rolled out on t in [0, t_end]."""
+
+    n_states: int = 15
+    t_end: float = 20.0
+    n_points: int = 100
+
+
+class System:
+    """A Hamiltonian system in canonical coordinates x = [q..., p...] (float64 by default).
+
+    Subclasses set `name`, `dim`, `recipe`, `energy_protocol` and implement
+    `hamiltonian` and `sample_initial`; they may override `vector_field` with a closed form.
+    """
+
+    name: ClassVar[str]
+    dim: ClassVar[int]
+    recipe: ClassVar[TrajectoryRecipe | None] = None
+    #: Where training data comes from: a key of `hamnet.data.SOURCES`.
+    data_source: ClassVar[str] = "trajectories"
+    energy_protocol: ClassVar[EnergyProtocol] = EnergyProtocol()
+    description: ClassVar[str] = ""
+
+    def hamiltonian(self, x: Tensor) -> Tensor:
+        """True energy.  x[..., dim] -> [...]."""
+        raise NotImplementedError
+
+    def vector_field(self, x: Tensor) -> Tensor:
+        """True time derivative J ∇H.  x[..., dim] -> [..., dim]."""
+        return hamiltonian_vector_field(self.hamiltonian, x)
+
+    def sample_initial(self, n: int, generator: torch.Generator) -> Tensor:
+        """Initial states of the training recipe.  -> [n, dim] float64."""
+        raise NotImplementedError
+
+    def sample_evaluation_initial(self, n: int, generator: torch.Generator) -> Tensor:
+        """Initial states of the energy-MSE protocol (default: the training sampler)."""
+        return self.sample_initial(n, generator)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, dim={self.dim})"
+
+
+def sample_annulus(
+    n: int, r_min: float, r_max: float, generator: torch.Generator
+) -> Tensor:
+    """Points (q, p) with uniform direction and radius ~ U(r_min, r_max).  -> [n, 2] float64."""
+    angle = torch.rand(n, generator=generator, dtype=torch.float64) * (2 * math.pi)
+    radius = r_min + (r_max - r_min) * torch.rand(n, generator=generator, dtype=torch.float64)
+    return torch.stack([radius * torch.cos(angle), radius * torch.sin(angle)], dim=-1)
+
+
+def sample_pushed_box(n: int, dim: int, generator: torch.Generator) -> Tensor:
+    """The paper's evaluation states: each coordinate U(-0.8, 0.8) pushed 0.2 away from 0.
+
+    -> [n, dim] float64 with every |coordinate| in [0.2, 1.0].
+    """
+    x = (torch.rand(n, dim, generator=generator, dtype=torch.float64) * 1.6) - 0.8
+    return x + 0.2 * torch.sign(x)

@@ -1,0 +1,158 @@
+"""The training loop: Adam on a model's loss, periodic evaluation, checkpoints, resume.
+
+Readable top to bottom: sample a batch, step, record the loss; every `eval_every` steps
+check for divergence, evaluate the test loss and write a checkpoint.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torch import Tensor
+
+from .atomic import atomic_path
+from .errors import InvalidValueError, RunDirectoryError, TrainingDivergedError
+from .models import DynamicsModel
+from .progress import progress_bar
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Optimisation settings (the paper's: Adam, lr 1e-3; steps/batch/decay per task)."""
+
+    steps: int = 2000
+    batch_size: int | None = None  # None: full batch
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    eval_every: int = 200
+    checkpoint_every: int = 500
+
+    def validate(self) -> None:
+        if self.steps <= 0:
+            raise InvalidValueError(f"steps must be positive, got {self.steps}")
+        if self.batch_size is not None and self.batch_size <= 0:
+            raise InvalidValueError(f"batch size must be positive, got {self.batch_size}")
+        if self.lr <= 0:
+            raise InvalidValueError(f"learning rate must be positive, got {self.lr}")
+        if self.eval_every <= 0 or self.checkpoint_every <= 0:
+            raise InvalidValueError("eval_every and checkpoint_every must be positive")
+
+
+@dataclass
+class TrainHistory:
+    """Loss curves: `train_loss[step]` every step, `test_loss` at `eval_steps`."""
+
+    train_loss: list[float] = field(default_factory=list)
+    eval_steps: list[int] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+StepCallback = Callable[[int], None]
+
+
+def _batch_indices(n: int, batch_size: int | None, generator: torch.Generator) -> Tensor | None:
+    """Random rows for one step (None: the full batch)."""
+    if batch_size is None or batch_size >= n:
+        return None
+    return torch.randperm(n, generator=generator)[:batch_size]
+
+
+def _save_checkpoint(path: Path, step: int, model: DynamicsModel, optimizer: torch.optim.Optimizer,
+                     generator: torch.Generator, losses: Tensor, history: TrainHistory) -> None:
+    state = {"step": step, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+             "generator": generator.get_state(), "losses": losses[:step].clone(),
+             "history": history.to_dict()}
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def _load_checkpoint(path: Path) -> dict:
+    try:
+        return torch.load(path, weights_only=False)
+    except Exception as exc:  # noqa: BLE001 - any unreadable checkpoint is the user's to fix
+        raise RunDirectoryError(f"checkpoint {path} is corrupt ({type(exc).__name__}); delete it to start over") from None
+
+
+def train(
+    model: DynamicsModel,
+    train_data: tuple[Tensor, ...],
+    test_data: tuple[Tensor, ...],
+    settings: TrainSettings,
+    seed: int,
+    checkpoint: Path | None = None,
+    resume: bool = False,
+    show_progress: bool | None = None,
+    on_step: StepCallback | None = None,
+) -> TrainHistory:
+    """Train `model` in place by minimising `model.loss(*batch)`.
+
+    train_data/test_data: tensors whose first axis indexes samples (e.g. (x, dxdt),
+    [N, dim] each), cast to the model's dtype. Batches are drawn with a generator
+    seeded by `seed`. With `checkpoint`, the state is saved every
+    `settings.checkpoint_every` steps; `resume=True` continues from it and ends with the
+    same weights as an uninterrupted run. `on_step(step)` is called after each step.
+    Raises `TrainingDivergedError` naming the first step whose loss is not finite.
+    """
+    settings.validate()
+    train_data = tuple(t.to(model.dtype) for t in train_data)
+    test_data = tuple(t.to(model.dtype) for t in test_data)
+    n = train_data[0].shape[0]
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+    generator = torch.Generator().manual_seed(seed)
+    losses = torch.empty(settings.steps, dtype=torch.float64)
+    history = TrainHistory()
+    start_step = 0
+    if resume and checkpoint is not None and checkpoint.exists():
+        state = _load_checkpoint(checkpoint)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        generator.set_state(state["generator"])
+        start_step = int(state["step"])
+        losses[:start_step] = state["losses"]
+        history = TrainHistory(**state["history"])
+
+    clock = time.perf_counter()
+    with progress_bar(settings.steps - start_step, f"train {model.kind}", show_progress) as advance:
+        for step in range(start_step, settings.steps):
+            index = _batch_indices(n, settings.batch_size, generator)
+            batch = train_data if index is None else tuple(t[index] for t in train_data)
+            loss = model.loss(*batch)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            losses[step] = loss.detach()
+            done = step + 1
+            status = ""
+            if done % settings.eval_every == 0 or done == settings.steps:
+                _check_finite(losses, step)
+                test_loss = float(model.loss(*test_data).detach())
+                history.eval_steps.append(done)
+                history.test_loss.append(test_loss)
+                status = f"loss {float(losses[step]):.3e}  test {test_loss:.3e}"
+            advance(1, status)
+            if checkpoint is not None and done % settings.checkpoint_every == 0 and done < settings.steps:
+                history.seconds += time.perf_counter() - clock
+                clock = time.perf_counter()
+                _save_checkpoint(checkpoint, done, model, optimizer, generator, losses, history)
+            if on_step is not None:
+                on_step(done)
+    history.seconds += time.perf_counter() - clock
+    history.train_loss = losses.tolist()
+    return history
+
+
+def _check_finite(losses: Tensor, step: int) -> None:
+    """Raise naming the first non-finite loss among steps [0, step]."""
+    bad = (~torch.isfinite(losses[: step + 1])).nonzero()
+    if bad.numel():
+        raise TrainingDivergedError(
+            f"training diverged: loss is {float(losses[int(bad[0])])} at step {int(bad[0]) + 1}; "
+            "try a smaller learning rate")
