@@ -4,7 +4,7 @@ to the system's data recipe and evaluation protocol. `reproduce` runs these tabl
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import systems
@@ -53,9 +53,3 @@ def get(task: str, preset: str = "full") -> Experiment:
         raise UnknownNameError(f"task {task!r} has no experiment in preset {preset!r}")
     return PRESETS[preset][task]
 
-
-def with_steps(experiment: Experiment, steps: int | None) -> Experiment:
-    """The experiment with its step count replaced (None: unchanged)."""
-    if steps is None:
-        return experiment
-    return replace(experiment, train=replace(experiment.train, steps=steps))

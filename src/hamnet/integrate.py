@@ -15,7 +15,6 @@ VectorField = Callable[[Tensor], Tensor]
 #: Integrators by name -> (torchdiffeq method, adaptive?)
 METHODS: dict[str, tuple[str, bool]] = {
     "dopri5": ("dopri5", True),
-    "dopri8": ("dopri8", True),
     "rk4": ("rk4", False),
     "euler": ("euler", False),
 }
@@ -38,7 +37,7 @@ def rollout(
     """Integrate dx/dt = f(x) from every initial state in `x0` and sample at times `t`.
 
     f: [b, dim] -> [b, dim];  x0: [b, dim];  t: [T] increasing (time units of the system).
-    Returns [T, b, dim]. Adaptive methods (`dopri5`, `dopri8`) control the error of every
+    Returns [T, b, dim]. The adaptive method (`dopri5`) controls the error of every
     element (max norm), so batching never loosens any trajectory's tolerance. Fixed-step
     methods (`rk4`, `euler`) step between the points of `t`, or by `step_size` if given.
     """

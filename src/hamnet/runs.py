@@ -42,22 +42,32 @@ class RunConfig:
     protocol: dict[str, Any] = field(default_factory=dict)
     hidden: tuple[int, ...] = (200, 200)
     device: str = "cpu"
+    data_dir: str | None = None  # where data files are read from (None: the default lookup)
 
     @classmethod
     def for_task(cls, task: str, model: str, seed: int = 0, preset: str = "full",
-                 steps: int | None = None, device: str = "cpu") -> "RunConfig":
-        """The config of `preset` for `task` (raises on unknown task, model or preset)."""
+                 steps: int | None = None, device: str = "cpu",
+                 data_dir: str | Path | None = None, lr: float | None = None) -> "RunConfig":
+        """The config of `preset` for `task` (raises on unknown task, model or preset).
+
+        `steps` and `lr` override the preset's training settings.
+        """
         if model not in models.names():
             models.build(model, 2)  # raises UnknownNameError with the known names
         if steps is not None and steps <= 0:
             raise InvalidValueError(f"--steps must be positive, got {steps}")
-        experiment = experiments.with_steps(experiments.get(task, preset), steps)
+        if lr is not None and not lr > 0:
+            raise InvalidValueError(f"--lr must be positive, got {lr}")
+        experiment = experiments.get(task, preset)
+        train_settings = dataclasses.replace(experiment.train, **{k: v for k, v in
+                                             (("steps", steps), ("lr", lr)) if v is not None})
         system = systems.get(task)
         recipe = dataclasses.replace(system.recipe, **experiment.recipe) if system.recipe else None
         protocol = dataclasses.replace(system.energy_protocol, **experiment.protocol)
-        return cls(task=task, model=model, seed=seed, preset=preset, train=experiment.train,
+        return cls(task=task, model=model, seed=seed, preset=preset, train=train_settings,
                    recipe=dataclasses.asdict(recipe) if recipe else {},
-                   protocol=dataclasses.asdict(protocol), device=device)
+                   protocol=dataclasses.asdict(protocol), device=device,
+                   data_dir=str(data_dir) if data_dir else None)
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -71,10 +81,10 @@ class RunConfig:
         raw["hidden"] = tuple(raw["hidden"])
         return cls(**raw)
 
-    def dataset(self, data_dir: str | Path | None = None, use_cache: bool = True) -> Dataset:
+    def dataset(self, use_cache: bool = True) -> Dataset:
         """This run's data set (deterministic for the seed; files looked up in `data_dir`)."""
         return load_task_data(systems.get(self.task), self.recipe, derive_seed(self.seed, "data"),
-                              data_dir=data_dir, use_cache=use_cache)
+                              data_dir=self.data_dir, use_cache=use_cache)
 
     def build_model(self) -> DynamicsModel:
         """A freshly initialised model (seeded)."""
@@ -168,3 +178,16 @@ def evaluate_run(run_dir: str | Path) -> dict[str, float]:
 def load_metrics(run_dir: str | Path) -> dict[str, float]:
     return _read_json(Path(run_dir) / METRICS)
 
+
+
+def plot_run(run_dir: str | Path) -> list[Path]:
+    """Write a run's figures (PNG) into its directory; returns their paths."""
+    from .plots import plot_run_figures  # matplotlib only when plotting
+
+    run_dir = Path(run_dir)
+    config = load_config(run_dir)
+    model = load(run_dir)
+    system = systems.get(config.task)
+    rollouts = evaluation_rollouts(system, model, EnergyProtocol(**config.protocol))
+    title = f"{config.task} · {config.model} · seed {config.seed}"
+    return plot_run_figures(system, model, rollouts, run_dir, title)

@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from ..systems import System, TrajectoryRecipe
 from .dataset import Dataset, split_blocks
+from .real_pendulum import real_pendulum_dataset
 from .trajectories import generate_trajectories, trajectory_dataset
 
 
@@ -22,6 +23,7 @@ def _from_trajectories(system: System, recipe: dict[str, Any], seed: int,
 #: data_source name -> loader(system, recipe fields, seed, data_dir, use_cache) -> Dataset
 SOURCES: dict[str, Callable[..., Dataset]] = {
     "trajectories": _from_trajectories,
+    "real-pendulum": real_pendulum_dataset,
 }
 
 

@@ -7,12 +7,17 @@ from __future__ import annotations
 
 from ..errors import UnknownNameError
 from .base import EnergyProtocol, System, TrajectoryRecipe
+from .nbody import ThreeBody, TwoBody
 from .pendulum import Pendulum
+from .real_pendulum import RealPendulum
 from .spring import Spring
 
 _REGISTRY: dict[str, type[System]] = {
     Spring.name: Spring,
     Pendulum.name: Pendulum,
+    RealPendulum.name: RealPendulum,
+    TwoBody.name: TwoBody,
+    ThreeBody.name: ThreeBody,
 }
 
 

@@ -1,0 +1,5 @@
+"""`python -m hamnet` = the `hamnet` command."""
+
+from .cli import main
+
+main()

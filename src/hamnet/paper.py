@@ -1,0 +1,59 @@
+"""The HNN paper's numbers (Greydanus et al. 2019, tables of §4), per task and model.
+
+Values: (mean, standard error) as printed in the paper; see reference/paper-results.md.
+"""
+
+from __future__ import annotations
+
+Metric = tuple[float, float]
+
+#: task -> model -> metric -> (mean, se)
+PAPER: dict[str, dict[str, dict[str, Metric]]] = {
+    "spring": {
+        "baseline": {"train_loss": (3.7134e-02, 1.9143e-03), "test_loss": (3.6656e-02, 1.8652e-03),
+                     "energy_mse": (1.7077e-01, 2.06e-02)},
+        "hnn": {"train_loss": (3.6933e-02, 1.9128e-03), "test_loss": (3.5928e-02, 1.8328e-03),
+                "energy_mse": (3.8416e-04, 6.53e-05)},
+    },
+    "pendulum": {
+        "baseline": {"train_loss": (3.2606e-02, 1.7434e-03), "test_loss": (3.5273e-02, 1.7970e-03),
+                     "energy_mse": (4.1519e-02, 9.62e-03)},
+        "hnn": {"train_loss": (3.2787e-02, 1.7567e-03), "test_loss": (3.5586e-02, 1.8178e-03),
+                "energy_mse": (2.4852e-02, 5.42e-03)},
+    },
+    "real-pendulum": {
+        "baseline": {"train_loss": (2.7455e-03, 2.0735e-04), "test_loss": (2.1864e-03, 3.3296e-04),
+                     "energy_mse": (3.8564e-01, 6.92e-02)},
+        "hnn": {"train_loss": (9.2376e-03, 5.0263e-04), "test_loss": (5.9584e-03, 6.1798e-04),
+                "energy_mse": (1.4477e-02, 4.65e-03)},
+    },
+    "two-body": {
+        "baseline": {"train_loss": (3.2682e-05, 1.2022e-06), "test_loss": (2.9575e-05, 8.8900e-07),
+                     "energy_mse": (6.3276e-02, 3.36e-02)},
+        "hnn": {"train_loss": (2.9959e-06, 6.5500e-08), "test_loss": (2.8218e-06, 4.2020e-08),
+                "energy_mse": (3.8751e-05, 5.04e-06)},
+    },
+    "three-body": {
+        "baseline": {"train_loss": (9.5573e-02, 6.5610e-02), "test_loss": (3.8000e-01, 4.1612e-01),
+                     "energy_mse": (1.0906e02, 7.74e01)},
+        "hnn": {"train_loss": (8.0346e-02, 2.1470e-02), "test_loss": (4.8809e-01, 4.7745e-01),
+                "energy_mse": (4.1926e-02, 3.39e-02)},
+    },
+    "pixel-pendulum": {
+        "baseline": {"train_loss": (1.7731e-04, 2.4202e-06), "test_loss": (1.7306e-04, 3.2413e-06),
+                     "energy_mse": (9.2748e-03, 1.14e-03)},
+        "hnn": {"train_loss": (1.8683e-04, 2.4238e-06), "test_loss": (1.8451e-04, 3.3422e-06),
+                "energy_mse": (1.5315e-04, 8.42e-06)},
+    },
+}
+
+METRICS = ("train_loss", "test_loss", "energy_mse")
+
+
+def paper_fields(task: str, model: str) -> dict[str, float]:
+    """`paper_<metric>` and `paper_<metric>_se` for a task/model ({} where the paper has none)."""
+    out: dict[str, float] = {}
+    for metric, (mean, se) in PAPER.get(task, {}).get(model, {}).items():
+        out[f"paper_{metric}"] = mean
+        out[f"paper_{metric}_se"] = se
+    return out

@@ -1,0 +1,137 @@
+"""Point masses in 2-D under Newtonian gravity (the paper's two- and three-body tasks).
+
+State layout for N bodies: x = [q_1x, q_1y, ..., q_Nx, q_Ny, p_1x, p_1y, ..., p_Nx, p_Ny],
+all positions then all momenta. The paper's units: every mass 1, G = 1, so p = velocity.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+import torch
+from torch import Tensor
+
+from .base import EnergyProtocol, System, TrajectoryRecipe
+
+
+def _rotate(v: Tensor, angle: Tensor | float) -> Tensor:
+    """Rotate 2-D vectors counter-clockwise.  v[..., 2], angle broadcastable to v[..., 0] (rad)."""
+    angle = torch.as_tensor(angle, dtype=v.dtype, device=v.device)
+    c, s = torch.cos(angle), torch.sin(angle)
+    return torch.stack([c * v[..., 0] - s * v[..., 1], s * v[..., 0] + c * v[..., 1]], dim=-1)
+
+
+class NBody(System):
+    """N point masses in the plane: H = Σ |p_i|² / (2 m_i) − Σ_{i<j} G m_i m_j / r_ij.
+
+    Subclasses set `n_bodies`, `masses` (length `n_bodies`), `gravity`, `dim = 4 n_bodies`,
+    and the recipe, protocol and sampler.
+    """
+
+    n_bodies: ClassVar[int]
+    masses: ClassVar[tuple[float, ...]]
+    gravity: ClassVar[float] = 1.0
+
+    def positions(self, x: Tensor) -> Tensor:
+        """Body positions.  x[..., dim] -> [..., N, 2]."""
+        return x[..., : 2 * self.n_bodies].unflatten(-1, (self.n_bodies, 2))
+
+    def momenta(self, x: Tensor) -> Tensor:
+        """Body momenta.  x[..., dim] -> [..., N, 2]."""
+        return x[..., 2 * self.n_bodies :].unflatten(-1, (self.n_bodies, 2))
+
+    def _mass(self, x: Tensor) -> Tensor:
+        return torch.tensor(self.masses, dtype=x.dtype, device=x.device)
+
+    def _separations(self, q: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Pairwise geometry.  q[..., N, 2] -> (d[..., N, N, 2] = q_j − q_i, r²[..., N, N], off[N, N]).
+
+        The diagonal of r² is set to 1 (instead of 0) so that powers of it stay finite;
+        `off` is 1 off the diagonal, 0 on it, for masking self-interaction.
+        """
+        eye = torch.eye(self.n_bodies, dtype=q.dtype, device=q.device)
+        d = q.unsqueeze(-3) - q.unsqueeze(-2)
+        return d, (d**2).sum(-1) + eye, 1 - eye
+
+    def hamiltonian(self, x: Tensor) -> Tensor:
+        """Total energy (kinetic + gravitational potential).  x[..., dim] -> [...]."""
+        m = self._mass(x)
+        kinetic = ((self.momenta(x) ** 2).sum(-1) / (2 * m)).sum(-1)
+        _, r2, off = self._separations(self.positions(x))
+        pair_mass = m.unsqueeze(-1) * m * off  # [N, N], zero on the diagonal
+        potential = -0.5 * self.gravity * (pair_mass / r2.sqrt()).sum((-2, -1))
+        return kinetic + potential
+
+    def vector_field(self, x: Tensor) -> Tensor:
+        """dq_i/dt = p_i / m_i,  dp_i/dt = Σ_j G m_i m_j (q_j − q_i) / r_ij³.  x[..., dim] -> [..., dim]."""
+        m = self._mass(x)
+        d, r2, _ = self._separations(self.positions(x))  # diagonal of d is 0: no self-force
+        weight = self.gravity * m.unsqueeze(-1) * m * r2.pow(-1.5)  # [..., N, N]
+        force = (weight.unsqueeze(-1) * d).sum(-2)  # [..., N, 2]
+        velocity = self.momenta(x) / m.unsqueeze(-1)
+        return torch.cat([velocity.flatten(-2), force.flatten(-2)], dim=-1)
+
+    def _state(self, q: Tensor, p: Tensor) -> Tensor:
+        """Pack positions and momenta.  q, p [n, N, 2] -> [n, dim]."""
+        return torch.cat([q.flatten(-2), p.flatten(-2)], dim=-1)
+
+
+class TwoBody(NBody):
+    """Two unit masses on near-circular orbits about their common centre of mass (at rest at 0)."""
+
+    name = "two-body"
+    dim = 8
+    n_bodies = 2
+    masses = (1.0, 1.0)
+    description = "two-body gravity, m = 1, G = 1, near-circular orbits"
+    recipe = TrajectoryRecipe(n_trajectories=1000, t_end=20.0, n_points=50, noise_std=0.0,
+                              test_fraction=0.2, test_first=True, rtol=1e-9, atol=1e-9)
+    energy_protocol = EnergyProtocol(n_states=15, t_end=25.0, n_points=500)
+
+    def sample_initial(self, n: int, generator: torch.Generator) -> Tensor:
+        """The original `random_config`.  -> [n, 8] float64.
+
+        Body 1 sits at q_1 with each coordinate ~ U(0.5, 1.5) (as the original code; so
+        |q_1| lies in [0.71, 2.12], not "radius U(0.5, 1.5)"), body 2 at −q_1. Body 1 moves
+        with the circular-orbit velocity v = (−q_1y, q_1x) / (2 |q_1|^1.5) times one factor
+        (1 + 0.05 N(0, 1)) per orbit; body 2 with −v.
+        """
+        pos = 0.5 + torch.rand(n, 2, generator=generator, dtype=torch.float64)
+        stretch = 1 + 0.05 * torch.randn(n, 1, generator=generator, dtype=torch.float64)
+        radius = pos.norm(dim=-1, keepdim=True)
+        vel = torch.stack([-pos[:, 1], pos[:, 0]], dim=-1) / (2 * radius**1.5) * stretch
+        return self._state(torch.stack([pos, -pos], dim=1), torch.stack([vel, -vel], dim=1))
+
+
+class ThreeBody(NBody):
+    """Three unit masses starting near a rotating equilateral-triangle (Lagrange) orbit."""
+
+    name = "three-body"
+    dim = 12
+    n_bodies = 3
+    masses = (1.0, 1.0, 1.0)
+    description = "three-body gravity, m = 1, G = 1, perturbed equilateral orbits"
+    recipe = TrajectoryRecipe(n_trajectories=5000, t_end=5.0, n_points=20, noise_std=0.0,
+                              test_fraction=0.2, test_first=True, rtol=1e-9, atol=1e-9)
+    energy_protocol = EnergyProtocol(n_states=15, t_end=3.0, n_points=500)
+
+    def sample_initial(self, n: int, generator: torch.Generator) -> Tensor:
+        """The original `random_config`.  -> [n, 12] float64.
+
+        Body 1 at a direction drawn uniformly in [−1, 1]² and normalised, at radius
+        r ~ U(0.9, 1.2); bodies 2, 3 at body 1 rotated by 120°, 240°. Body 1's velocity is
+        its position rotated by 90° times sqrt(sin(π/3) / (2 cos²(π/6))) / r^1.5 (the
+        circular speed), bodies 2, 3 likewise rotated; every velocity component is then
+        scaled by its own (1 + 0.2 U(−1, 1)).
+        """
+        direction = 2 * torch.rand(n, 2, generator=generator, dtype=torch.float64) - 1
+        radius = 0.9 + 0.3 * torch.rand(n, 1, generator=generator, dtype=torch.float64)
+        jitter = 1 + 0.2 * (2 * torch.rand(n, 3, 2, generator=generator, dtype=torch.float64) - 1)
+        q1 = direction / direction.norm(dim=-1, keepdim=True) * radius
+        speed = math.sqrt(math.sin(math.pi / 3) / (2 * math.cos(math.pi / 6) ** 2)) / radius**1.5
+        v1 = _rotate(q1, math.pi / 2) * speed
+        turns = torch.tensor([0.0, 2 * math.pi / 3, 4 * math.pi / 3], dtype=torch.float64)
+        q = _rotate(q1.unsqueeze(1), turns)  # [n, 3, 2]
+        v = _rotate(v1.unsqueeze(1), turns) * jitter
+        return self._state(q, v)

@@ -1,0 +1,46 @@
+"""Rollouts: shapes, accuracy against the closed-form spring, fixed-step methods, errors."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import hamnet
+from hamnet.errors import InvalidValueError, UnknownNameError
+
+
+def spring_exact(x0: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """H = q² + p²: rotation with angular frequency 2.  -> [T, b, 2]."""
+    c, s = torch.cos(2 * t)[:, None], torch.sin(2 * t)[:, None]
+    q0, p0 = x0[:, 0], x0[:, 1]
+    return torch.stack([c * q0 + s * p0, -s * q0 + c * p0], dim=-1)
+
+
+@pytest.mark.parametrize("method,tol", [("dopri5", 1e-7), ("rk4", 1e-4)])
+def test_rollout_matches_closed_form(method: str, tol: float) -> None:
+    system = hamnet.systems.get("spring")
+    x0 = system.sample_initial(7, torch.Generator().manual_seed(0))
+    t = torch.linspace(0, 5, 201, dtype=torch.float64)
+    xs = hamnet.rollout(system.vector_field, x0, t, method=method)
+    assert xs.shape == (201, 7, 2)
+    assert (xs - spring_exact(x0, t)).abs().max() < tol
+
+
+def test_rk4_step_size_refines() -> None:
+    system = hamnet.systems.get("spring")
+    x0 = system.sample_initial(3, torch.Generator().manual_seed(0))
+    t = torch.linspace(0, 5, 6, dtype=torch.float64)
+    coarse = (hamnet.rollout(system.vector_field, x0, t, "rk4") - spring_exact(x0, t)).abs().max()
+    fine = (hamnet.rollout(system.vector_field, x0, t, "rk4", step_size=0.01) - spring_exact(x0, t)).abs().max()
+    assert fine < coarse / 100
+
+
+def test_rollout_rejects_bad_input() -> None:
+    f = hamnet.systems.get("spring").vector_field
+    t = torch.linspace(0, 1, 5, dtype=torch.float64)
+    with pytest.raises(UnknownNameError):
+        hamnet.rollout(f, torch.zeros(2, 2, dtype=torch.float64), t, method="magic")
+    with pytest.raises(InvalidValueError, match="batch, dim"):
+        hamnet.rollout(f, torch.zeros(2, dtype=torch.float64), t)
+    with pytest.raises(InvalidValueError, match="increasing"):
+        hamnet.rollout(f, torch.zeros(2, 2, dtype=torch.float64), t.flip(0))

@@ -1,0 +1,79 @@
+"""Training: determinism, resume after interruption, divergence detection."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+
+import hamnet
+from hamnet.errors import InvalidValueError, TrainingDivergedError
+from hamnet.runs import CHECKPOINT, RunConfig, evaluate_run, train_run
+from hamnet.train import TrainSettings, train
+
+
+def small_config(model: str = "hnn", steps: int = 120) -> RunConfig:
+    config = RunConfig.for_task("spring", model, seed=0, steps=steps)
+    return dataclasses.replace(config, train=dataclasses.replace(config.train, eval_every=40,
+                                                                 checkpoint_every=50))
+
+
+class Interrupt(Exception):
+    pass
+
+
+def test_same_seed_gives_identical_metrics(tmp_path) -> None:
+    config = small_config()
+    train_run(config, tmp_path / "a", show_progress=False)
+    train_run(config, tmp_path / "b", show_progress=False)
+    a, b = evaluate_run(tmp_path / "a"), evaluate_run(tmp_path / "b")
+    a.pop("train_seconds"), b.pop("train_seconds")
+    assert a == b
+
+
+@pytest.mark.parametrize("model", ["baseline", "hnn"])
+def test_resume_after_interruption_gives_identical_weights(tmp_path, model: str) -> None:
+    config = small_config(model, steps=130)
+    config = dataclasses.replace(config, train=dataclasses.replace(config.train, batch_size=100))
+    reference, _ = train_run(config, tmp_path / "full", show_progress=False)
+
+    def stop_at_70(step: int) -> None:
+        if step == 70:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        train_run(config, tmp_path / "cut", show_progress=False, on_step=stop_at_70)
+    assert (tmp_path / "cut" / CHECKPOINT).exists()
+    resumed, history = train_run(config, tmp_path / "cut", resume=True, show_progress=False)
+    for p, q in zip(reference.state_dict().values(), resumed.state_dict().values()):
+        assert torch.equal(p, q)
+    assert len(history.train_loss) == 130
+    assert not (tmp_path / "cut" / CHECKPOINT).exists()
+
+
+def test_divergence_names_the_step() -> None:
+    config = small_config("baseline")
+    data = config.dataset()
+    model = config.build_model()
+    with pytest.raises(TrainingDivergedError, match=r"at step \d+"):
+        train(model, (data.x_train, data.dxdt_train), (data.x_test, data.dxdt_test),
+              TrainSettings(steps=40, lr=1e20, eval_every=10), seed=0, show_progress=False)
+
+
+def test_invalid_settings() -> None:
+    with pytest.raises(InvalidValueError, match="steps"):
+        TrainSettings(steps=0).validate()
+    with pytest.raises(InvalidValueError, match="steps"):
+        RunConfig.for_task("spring", "hnn", steps=-5)
+
+
+def test_training_reduces_loss() -> None:
+    config = small_config("hnn", steps=200)
+    data = config.dataset()
+    model = config.build_model()
+    history = train(model, (data.x_train, data.dxdt_train), (data.x_test, data.dxdt_test),
+                    config.train, seed=0, show_progress=False)
+    assert history.train_loss[-1] < 0.2 * history.train_loss[0]
+    assert history.eval_steps[-1] == 200 and len(history.test_loss) == len(history.eval_steps)
+    assert hamnet.metrics.derivative_mse(model, data.x_test, data.dxdt_test).mean < 0.06
