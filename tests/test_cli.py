@@ -34,7 +34,7 @@ def test_train_evaluate_plot(trained_run) -> None:
     assert "energy_mse" in result.stdout and (trained_run / "metrics.json").exists()
     result = run_cli("plot", str(trained_run))
     assert result.returncode == 0, result.stderr
-    assert (trained_run / "phase_portrait.png").exists()
+    assert (trained_run / "vector_field.png").exists()
 
 
 @pytest.mark.parametrize("args,fragments", [

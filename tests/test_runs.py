@@ -36,7 +36,7 @@ def test_evaluate_and_plot_write_files(run_dir) -> None:
         assert key in metrics and metrics[key] == metrics[key]  # present and not NaN
     assert json.loads((run_dir / "metrics.json").read_text()) == metrics
     paths = plot_run(run_dir)
-    assert {p.name for p in paths} == {"phase_portrait.png", "rollouts.png"}
+    assert {p.name for p in paths} == {"vector_field.png", "rollouts.png"}
     assert all(p.stat().st_size > 10_000 for p in paths)
 
 

@@ -25,12 +25,23 @@ class Experiment:
 FULL: dict[str, Experiment] = {
     "spring": Experiment(TrainSettings(steps=2000, batch_size=None, weight_decay=1e-4)),
     "pendulum": Experiment(TrainSettings(steps=2000, batch_size=None, weight_decay=1e-4)),
+    "real-pendulum": Experiment(TrainSettings(steps=2000, batch_size=None, weight_decay=1e-5)),
+    "two-body": Experiment(TrainSettings(steps=10000, batch_size=200, weight_decay=0.0, eval_every=500,
+                                         checkpoint_every=2000)),
+    "three-body": Experiment(TrainSettings(steps=10000, batch_size=600, weight_decay=1e-4, eval_every=500,
+                                           checkpoint_every=2000),
+                             protocol={"plot_t_end": 10.0}),
 }
 
-# Same code path, fewer steps: the whole table in about a minute on 2 cores.
+# Same code path, fewer steps and samples: the whole table in about a minute on 2 cores.
 QUICK: dict[str, Experiment] = {
     "spring": Experiment(TrainSettings(steps=600, batch_size=None, weight_decay=1e-4, eval_every=100)),
     "pendulum": Experiment(TrainSettings(steps=600, batch_size=None, weight_decay=1e-4, eval_every=100)),
+    "real-pendulum": Experiment(TrainSettings(steps=600, batch_size=None, weight_decay=1e-5, eval_every=100)),
+    "two-body": Experiment(TrainSettings(steps=1500, batch_size=200, weight_decay=0.0, eval_every=250),
+                           recipe={"n_trajectories": 200}),
+    "three-body": Experiment(TrainSettings(steps=1000, batch_size=600, weight_decay=1e-4, eval_every=250),
+                             recipe={"n_trajectories": 500}, protocol={"plot_t_end": 10.0}),
 }
 
 PRESETS: dict[str, dict[str, Experiment]] = {"full": FULL, "quick": QUICK}

@@ -9,6 +9,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .data import Dataset
+from .data.cache import cached
+from .errors import InvalidValueError
 from .integrate import rollout
 from .models import DynamicsModel
 from .systems import EnergyProtocol, System
@@ -62,31 +65,50 @@ class Rollouts:
     true: Tensor
     model: Tensor
 
+    def tensors(self) -> dict[str, Tensor]:
+        return {"t": self.t, "true": self.true, "model": self.model}
 
-def evaluation_rollouts(
-    system: System,
-    model: DynamicsModel,
-    protocol: EnergyProtocol,
-    reference: tuple[Tensor, Tensor] | None = None,
-    rtol: float = 1e-9,
-) -> Rollouts:
-    """Roll out the true system and the model from the same initial states, in float64.
 
-    With `reference = (t[T], x[T, dim])` (a measured trajectory) it is the truth and the
-    model starts from its first state; otherwise `protocol.n_states` initial states come
-    from `system.sample_evaluation_initial` with the fixed evaluation seed.
+def reference_rollouts(system: System, protocol: EnergyProtocol, data: Dataset | None = None,
+                       t_end: float | None = None) -> tuple[Tensor, Tensor]:
+    """The truth the models are scored against.  -> (t[T], x[T, b, dim]), float64.
+
+    `protocol.on_test_segment`: the measured test segment of `data` (b = 1, t from 0).
+    Otherwise `protocol.n_states` initial states from `system.sample_evaluation_initial`
+    with the fixed evaluation seed, integrated on `protocol.n_points` times in
+    [0, t_end or protocol.t_end] at rtol = atol = 1e-10 (cached on disk: it is the same
+    for every run of the task).
     """
+    if protocol.on_test_segment:
+        if data is None or "t_test" not in data.extras:
+            raise InvalidValueError(f"{system.name}: this protocol needs the data set's test segment")
+        t = data.extras["t_test"].to(torch.float64)
+        return t - t[0], data.x_test.to(torch.float64).unsqueeze(1)
+    t_end = protocol.t_end if t_end is None else t_end
+
+    def build() -> tuple[dict[str, Tensor], dict[str, float]]:
+        generator = torch.Generator().manual_seed(EVALUATION_SEED)
+        x0 = system.sample_evaluation_initial(protocol.n_states, generator).to(torch.float64)
+        t = torch.linspace(0.0, t_end, protocol.n_points, dtype=torch.float64)
+        with torch.no_grad():
+            return {"t": t, "x": rollout(system.vector_field, x0, t, rtol=1e-10, atol=1e-10)}, {}
+
+    spec = {"name": f"{system.name}-reference", "n_states": protocol.n_states, "t_end": t_end,
+            "n_points": protocol.n_points, "seed": EVALUATION_SEED}
+    tensors, _ = cached(spec, build)
+    return tensors["t"], tensors["x"]
+
+
+def evaluation_rollouts(system: System, model: DynamicsModel, protocol: EnergyProtocol,
+                        data: Dataset | None = None, t_end: float | None = None,
+                        rtol: float = 1e-9) -> Rollouts:
+    """The reference (`reference_rollouts`) and the model's rollout from its first state.
+
+    The model is integrated in float64 with dopri5 at rtol = atol = `rtol`.
+    """
+    t, true = reference_rollouts(system, protocol, data, t_end)
     model64 = as_float64(model)
     with torch.no_grad():
-        if reference is not None:
-            t, states = reference
-            t = (t - t[0]).to(torch.float64)
-            true = states.to(torch.float64).unsqueeze(1)
-        else:
-            generator = torch.Generator().manual_seed(EVALUATION_SEED)
-            x0 = system.sample_evaluation_initial(protocol.n_states, generator).to(torch.float64)
-            t = torch.linspace(0.0, protocol.t_end, protocol.n_points, dtype=torch.float64)
-            true = rollout(system.vector_field, x0, t, rtol=1e-10, atol=1e-10)
         predicted = rollout(model64.time_derivative, true[0], t, rtol=rtol, atol=rtol)
     return Rollouts(t, true, predicted)
 

@@ -1,4 +1,8 @@
-"""Figures of a trained run: phase portraits, trajectories, energy and error over time."""
+"""Figures of trained runs: learned vector fields, rollouts against the truth, energy, error.
+
+Every figure takes one or several models (by label) rolled out from the same reference,
+so a run's own figure and the baseline-vs-HNN comparison of a task are drawn by the same code.
+"""
 
 from __future__ import annotations
 
@@ -15,80 +19,114 @@ from .metrics import Rollouts, as_float64  # noqa: E402
 from .models import DynamicsModel  # noqa: E402
 from .systems import System  # noqa: E402
 
-TRUE_STYLE = {"color": "black", "lw": 1.5, "label": "true"}
+TRUE_STYLE = {"color": "black", "lw": 1.6}
 MODEL_COLORS = {"baseline": "tab:red", "hnn": "tab:blue"}
+#: Rollouts drawn per panel (the first ones of the reference set).
+SHOWN = 5
+
+
+def color_of(label: str) -> str:
+    return MODEL_COLORS.get(label, "tab:green")
 
 
 def save_figure(fig: plt.Figure, path: Path) -> Path:
     """Write `fig` as PNG atomically and close it."""
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+        fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
     plt.close(fig)
     return path
 
 
-def _grid(extent: float, n: int = 21) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    axis = torch.linspace(-extent, extent, n, dtype=torch.float64)
+def vector_fields(system: System, models: dict[str, DynamicsModel], extent: float, title: str) -> plt.Figure:
+    """2-D systems: the true field and each model's learned field over the (q, p) plane."""
+    axis = torch.linspace(-extent, extent, 25, dtype=torch.float64)
     q, p = torch.meshgrid(axis, axis, indexing="xy")
-    return q, p, torch.stack([q.flatten(), p.flatten()], dim=-1)
-
-
-def phase_portrait(system: System, model: DynamicsModel, rollouts: Rollouts, title: str) -> plt.Figure:
-    """2-D systems: vector fields (true | learned), a long trajectory, energy over time."""
-    extent = float(rollouts.true[..., :2].abs().max()) * 1.15
-    q, p, states = _grid(extent)
-    model64 = as_float64(model)
+    states = torch.stack([q.flatten(), p.flatten()], dim=-1)
     with torch.no_grad():
-        true_field = system.vector_field(states)
-        learned = model64.time_derivative(states)
-    color = MODEL_COLORS.get(model.kind, "tab:green")
-    fig, axes = plt.subplots(1, 4, figsize=(19, 4.4))
-    for ax, field, name in ((axes[0], true_field, "true field"), (axes[1], learned, f"learned field ({model.kind})")):
-        u, v = field[:, 0].reshape(q.shape), field[:, 1].reshape(q.shape)
-        ax.streamplot(q.numpy(), p.numpy(), u.numpy(), v.numpy(), color=torch.hypot(u, v).numpy(),
-                      cmap="viridis", density=1.1, linewidth=0.8)
-        ax.set(title=name, xlabel="q", ylabel="p", aspect="equal")
-    ax = axes[2]
-    ax.plot(rollouts.true[:, 0, 0], rollouts.true[:, 0, 1], **TRUE_STYLE)
-    ax.plot(rollouts.model[:, 0, 0], rollouts.model[:, 0, 1], color=color, lw=1.2, label=model.kind)
-    ax.scatter(rollouts.true[0, 0, 0], rollouts.true[0, 0, 1], color="black", zorder=3, s=15)
-    ax.set(title=f"trajectory, t ∈ [0, {float(rollouts.t[-1]):g}]", xlabel="q", ylabel="p", aspect="equal")
-    ax.legend(loc="upper right", fontsize=8)
-    _energy_axis(axes[3], system, rollouts, color, model.kind)
+        fields = {"true": system.vector_field(states)}
+        fields |= {label: as_float64(model).time_derivative(states) for label, model in models.items()}
+    fig, axes = plt.subplots(1, len(fields), figsize=(4.4 * len(fields), 4.2), squeeze=False)
+    for ax, (label, field) in zip(axes[0], fields.items()):
+        u, v = field[:, 0].reshape(q.shape).numpy(), field[:, 1].reshape(q.shape).numpy()
+        ax.streamplot(q.numpy(), p.numpy(), u, v, color=(u**2 + v**2) ** 0.5, cmap="viridis",
+                      density=1.0, linewidth=0.8)
+        ax.set(title=f"{label} field" if label == "true" else f"learned field ({label})",
+               xlabel="q", ylabel="p", aspect="equal")
     fig.suptitle(title)
     return fig
 
 
-def _energy_axis(ax: plt.Axes, system: System, rollouts: Rollouts, color: str, label: str) -> None:
-    t = rollouts.t.numpy()
-    true_e = system.hamiltonian(rollouts.true).numpy()
-    model_e = system.hamiltonian(rollouts.model).numpy()
-    ax.plot(t, true_e[:, 0], **TRUE_STYLE)
-    ax.plot(t, model_e[:, 0], color=color, lw=1.2, label=label)
-    for j in range(1, min(true_e.shape[1], 5)):
-        ax.plot(t, true_e[:, j], color="black", lw=0.6, alpha=0.5)
-        ax.plot(t, model_e[:, j], color=color, lw=0.6, alpha=0.5)
-    ax.set(title="true energy along rollouts (5 shown)", xlabel="t", ylabel="E")
+def _trajectory_axis(ax: plt.Axes, system: System, rollouts: dict[str, Rollouts]) -> None:
+    """Orbits in the plane for bodies, else the (q, p) phase plane; first rollout only."""
+    reference = next(iter(rollouts.values())).true[:, 0]
+    bodies = system.body_positions(reference)
+    if bodies is not None:  # [T, N, 2]
+        paths = {"true": bodies} | {k: system.body_positions(r.model[:, 0]) for k, r in rollouts.items()}
+        for label, path in paths.items():
+            style = TRUE_STYLE if label == "true" else {"color": color_of(label), "lw": 1.0}
+            for body in range(path.shape[1]):
+                ax.plot(path[:, body, 0], path[:, body, 1], label=label if body == 0 else None, **style)
+        ax.scatter(bodies[0, :, 0], bodies[0, :, 1], color="black", zorder=3, s=18)
+        ax.set(title="orbits (first configuration)", xlabel="x", ylabel="y", aspect="equal")
+    else:
+        ax.plot(reference[:, 0], reference[:, 1], label="true", **TRUE_STYLE)
+        for label, r in rollouts.items():
+            ax.plot(r.model[:, 0, 0], r.model[:, 0, 1], color=color_of(label), lw=1.0, label=label)
+        ax.scatter(reference[0, 0], reference[0, 1], color="black", zorder=3, s=18)
+        ax.set(title="phase plane (first rollout)", xlabel="q", ylabel="p", aspect="equal")
+    ax.legend(loc="upper right", fontsize=8)
+
+
+def _coordinate_axis(ax: plt.Axes, rollouts: dict[str, Rollouts]) -> None:
+    """The first state coordinate over time, first rollout."""
+    first = next(iter(rollouts.values()))
+    ax.plot(first.t, first.true[:, 0, 0], label="true", **TRUE_STYLE)
+    for label, r in rollouts.items():
+        ax.plot(r.t, r.model[:, 0, 0], color=color_of(label), lw=1.0, label=label)
+    ax.set(title="first coordinate over time", xlabel="t", ylabel="x₀")
     ax.legend(loc="best", fontsize=8)
 
 
-def rollout_summary(system: System, model: DynamicsModel, rollouts: Rollouts, title: str) -> plt.Figure:
-    """Any system: energy over time and per-step state error of the model's rollouts."""
-    color = MODEL_COLORS.get(model.kind, "tab:green")
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    _energy_axis(axes[0], system, rollouts, color, model.kind)
-    error = (rollouts.true - rollouts.model).pow(2).mean(dim=-1)  # [T, b]
-    axes[1].semilogy(rollouts.t.numpy(), error.numpy(), color=color, lw=0.7, alpha=0.6)
-    axes[1].set(title="state MSE vs true, per rollout", xlabel="t", ylabel="MSE")
+def _energy_axis(ax: plt.Axes, system: System, rollouts: dict[str, Rollouts]) -> None:
+    """The system's true energy along the reference and along each model's rollouts."""
+    first = next(iter(rollouts.values()))
+    true_energy = system.hamiltonian(first.true)[:, :SHOWN]
+    ax.plot(first.t, true_energy, **TRUE_STYLE)
+    for label, r in rollouts.items():
+        ax.plot(r.t, system.hamiltonian(r.model)[:, :SHOWN], color=color_of(label), lw=0.9, alpha=0.8)
+    handles = [plt.Line2D([], [], label="true", **TRUE_STYLE)]
+    handles += [plt.Line2D([], [], color=color_of(label), label=label) for label in rollouts]
+    ax.legend(handles=handles, loc="best", fontsize=8)
+    ax.set(title=f"true energy along rollouts ({min(SHOWN, true_energy.shape[1])} shown)",
+           xlabel="t", ylabel="E")
+
+
+def _error_axis(ax: plt.Axes, rollouts: dict[str, Rollouts]) -> None:
+    """Per-step state MSE against the reference, every rollout (log scale)."""
+    for label, r in rollouts.items():
+        error = (r.true - r.model).pow(2).mean(dim=-1)  # [T, b]
+        ax.semilogy(r.t[1:], error[1:], color=color_of(label), lw=0.7, alpha=0.5)
+        ax.semilogy(r.t[1:], error[1:].mean(dim=-1), color=color_of(label), lw=2.0, label=f"{label} (mean)")
+    ax.set(title="state MSE vs true, per step", xlabel="t", ylabel="MSE")
+    ax.legend(loc="best", fontsize=8)
+
+
+def rollout_figure(system: System, rollouts: dict[str, Rollouts], title: str) -> plt.Figure:
+    """Trajectory (orbits or phase plane), first coordinate, energy and error over time."""
+    fig, axes = plt.subplots(1, 4, figsize=(20, 4.4))
+    _trajectory_axis(axes[0], system, rollouts)
+    _coordinate_axis(axes[1], rollouts)
+    _energy_axis(axes[2], system, rollouts)
+    _error_axis(axes[3], rollouts)
     fig.suptitle(title)
     return fig
 
 
-def plot_run_figures(system: System, model: DynamicsModel, rollouts: Rollouts, run_dir: Path,
-                     title: str) -> list[Path]:
-    """Write a run's PNGs; returns their paths."""
-    paths = []
+def plot_figures(system: System, models: dict[str, DynamicsModel], rollouts: dict[str, Rollouts],
+                 out_dir: Path, title: str, prefix: str = "") -> list[Path]:
+    """Write the PNGs of `models` (label -> model, rolled out as `rollouts`) into `out_dir`."""
+    paths = [save_figure(rollout_figure(system, rollouts, title), out_dir / f"{prefix}rollouts.png")]
     if system.dim == 2:
-        paths.append(save_figure(phase_portrait(system, model, rollouts, title), run_dir / "phase_portrait.png"))
-    paths.append(save_figure(rollout_summary(system, model, rollouts, title), run_dir / "rollouts.png"))
+        extent = 1.15 * float(max(r.true[..., :2].abs().max() for r in rollouts.values()))
+        paths.append(save_figure(vector_fields(system, models, extent, title), out_dir / f"{prefix}vector_field.png"))
     return paths

@@ -16,7 +16,7 @@ from .errors import DataFileError
 from .paper import paper_fields
 from .progress import log
 from .report import Record, write_results
-from .runs import RunConfig, evaluate_run, plot_run, train_run
+from .runs import RunConfig, evaluate_run, plot_run, plot_runs, train_run
 
 MODELS = ("baseline", "hnn")
 
@@ -32,6 +32,11 @@ def machine_description() -> str:
     return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
 
 
+def run_dir(out_dir: Path, task: str, model: str, seed: int) -> Path:
+    """Where `reproduce` writes one run."""
+    return out_dir / "runs" / f"{task}-{model}-seed{seed}"
+
+
 def reproduce(
     tasks: list[str] | None,
     preset: str,
@@ -43,7 +48,8 @@ def reproduce(
     steps: int | None = None,
     command: str = "hamnet reproduce",
 ) -> list[Record]:
-    """Run `preset` for each task × model × seed into `out_dir/runs/` and write the results.
+    """Run `preset` for each task × model × seed into `out_dir/runs/` and write the results,
+    with one baseline-vs-HNN figure per task (seed 0) in `out_dir/figures/`.
 
     Tasks whose data file is missing are skipped with one line naming the file.
     `steps` overrides every task's step count.
@@ -64,14 +70,14 @@ def reproduce(
         for model in MODELS:
             for seed in range(n_seeds):
                 config = RunConfig.for_task(task, model, seed, preset, steps, device, data_dir)
-                run_dir = out_dir / "runs" / f"{task}-{model}-seed{seed}"
-                _, history = train_run(config, run_dir, show_progress=show_progress)
-                metrics = evaluate_run(run_dir)
-                plot_run(run_dir)
+                _, history = train_run(config, run_dir(out_dir, task, model, seed), show_progress=show_progress)
+                metrics = evaluate_run(run_dir(out_dir, task, model, seed))
+                plot_run(run_dir(out_dir, task, model, seed))
                 log(f"{task:>14} {model:>8} seed {seed}: test {metrics['test_loss']:.3e}  "
                     f"energy {metrics['energy_mse']:.3e}  ({history.seconds:.1f} s)")
                 records.append({"task": task, "model": model, "seed": seed, **metrics,
                                 **paper_fields(task, model)})
+        plot_runs([run_dir(out_dir, task, model, 0) for model in MODELS], out_dir / "figures", prefix=f"{task}-")
     wall = time.perf_counter() - start
     header = (f"## Results\n\nCommand: `{command}` · preset `{preset}` · "
               f"{dt.date.today().isoformat()} · {machine_description()} · wall time {wall:.0f} s")

@@ -19,14 +19,15 @@ from . import experiments, models, systems
 from .atomic import atomic_path, ensure_writable_dir, write_text
 from .data import Dataset, load_task_data
 from .errors import InvalidValueError, RunDirectoryError
-from .metrics import derivative_mse, energy_mse, evaluation_rollouts
+from .metrics import Rollouts, derivative_mse, energy_mse, evaluation_rollouts
 from .models import DynamicsModel
 from .seeding import derive_seed, generator
 from .systems import EnergyProtocol
 from .train import TrainHistory, TrainSettings, train
 
-CONFIG, WEIGHTS, METRICS, HISTORY, CHECKPOINT = (
-    "config.json", "model.safetensors", "metrics.json", "history.json", "checkpoint.pt")
+CONFIG, WEIGHTS, METRICS, HISTORY, CHECKPOINT, ROLLOUTS = (
+    "config.json", "model.safetensors", "metrics.json", "history.json", "checkpoint.pt",
+    "rollouts.safetensors")
 
 
 @dataclass
@@ -153,17 +154,22 @@ def train_run(config: RunConfig, run_dir: str | Path, resume: bool = False,
     return model, history
 
 
+def _rollouts_for(config: RunConfig, model: DynamicsModel, data: Dataset,
+                  t_end: float | None = None) -> Rollouts:
+    return evaluation_rollouts(systems.get(config.task), model, EnergyProtocol(**config.protocol),
+                               data, t_end=t_end)
+
+
 def evaluate_run(run_dir: str | Path) -> dict[str, float]:
-    """Compute a run's metrics (float64) and write them to `metrics.json`."""
+    """Compute a run's metrics (float64); write `metrics.json` and the rollouts they score."""
     run_dir = Path(run_dir)
     config = load_config(run_dir)
     model = load(run_dir).double()
-    system = systems.get(config.task)
     data = config.dataset()
     train_est = derivative_mse(model, data.x_train, data.dxdt_train)
     test_est = derivative_mse(model, data.x_test, data.dxdt_test)
-    rollouts = evaluation_rollouts(system, model, EnergyProtocol(**config.protocol))
-    energy_est = energy_mse(system, rollouts)
+    rollouts = _rollouts_for(config, model, data)
+    energy_est = energy_mse(systems.get(config.task), rollouts)
     history = _read_json(run_dir / HISTORY) if (run_dir / HISTORY).exists() else {}
     metrics = {
         "train_loss": train_est.mean, "train_loss_se": train_est.se,
@@ -171,6 +177,8 @@ def evaluate_run(run_dir: str | Path) -> dict[str, float]:
         "energy_mse": energy_est.mean, "energy_mse_se": energy_est.se,
         "train_seconds": float(history.get("seconds", float("nan"))),
     }
+    with atomic_path(run_dir / ROLLOUTS) as tmp:
+        save_file({k: v.contiguous() for k, v in rollouts.tensors().items()}, str(tmp))
     write_text(run_dir / METRICS, json.dumps(metrics, indent=2))
     return metrics
 
@@ -179,15 +187,31 @@ def load_metrics(run_dir: str | Path) -> dict[str, float]:
     return _read_json(Path(run_dir) / METRICS)
 
 
+def plot_rollouts(run_dir: Path, config: RunConfig, model: DynamicsModel) -> Rollouts:
+    """The rollouts a run's figures show: those saved by `evaluate_run` when they cover the
+    protocol's plot horizon, else computed now."""
+    protocol = EnergyProtocol(**config.protocol)
+    if protocol.plot_t_end is None and (run_dir / ROLLOUTS).exists():
+        try:
+            return Rollouts(**load_file(str(run_dir / ROLLOUTS)))
+        except (SafetensorError, TypeError, OSError):
+            pass  # a damaged file is recomputed
+    return _rollouts_for(config, model, config.dataset(), t_end=protocol.plot_t_end)
+
+
+def plot_runs(run_dirs: list[str | Path], out_dir: str | Path, prefix: str = "") -> list[Path]:
+    """Figures of one or several runs of the same task, each model labelled by its kind."""
+    from .plots import plot_figures  # matplotlib only when plotting
+
+    configs = [load_config(d) for d in run_dirs]
+    if len({c.task for c in configs}) != 1:
+        raise InvalidValueError("runs plotted together must be of the same task")
+    models = {c.model: load(d) for c, d in zip(configs, run_dirs)}
+    rollouts = {c.model: plot_rollouts(Path(d), c, models[c.model]) for c, d in zip(configs, run_dirs)}
+    title = f"{configs[0].task} · {' vs '.join(models)} · seed {configs[0].seed}"
+    return plot_figures(systems.get(configs[0].task), models, rollouts, Path(out_dir), title, prefix)
+
 
 def plot_run(run_dir: str | Path) -> list[Path]:
     """Write a run's figures (PNG) into its directory; returns their paths."""
-    from .plots import plot_run_figures  # matplotlib only when plotting
-
-    run_dir = Path(run_dir)
-    config = load_config(run_dir)
-    model = load(run_dir)
-    system = systems.get(config.task)
-    rollouts = evaluation_rollouts(system, model, EnergyProtocol(**config.protocol))
-    title = f"{config.task} · {config.model} · seed {config.seed}"
-    return plot_run_figures(system, model, rollouts, run_dir, title)
+    return plot_runs([run_dir], run_dir)

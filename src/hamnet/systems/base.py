@@ -35,11 +35,18 @@ class TrajectoryRecipe:
 
 @dataclass(frozen=True)
 class EnergyProtocol:
-    """Energy-MSE evaluation: `n_states` fresh initial states rolled out on t in [0, t_end]."""
+    """Energy-MSE evaluation: `n_states` fresh initial states rolled out on t in [0, t_end].
+
+    With `on_test_segment`, the reference is instead the measured test segment of the data
+    set (its first state, its own time stamps); `n_states`, `t_end`, `n_points` are unused.
+    `plot_t_end` (None: `t_end`) is the horizon of the rollouts drawn in a run's figures.
+    """
 
     n_states: int = 15
     t_end: float = 20.0
     n_points: int = 100
+    on_test_segment: bool = False
+    plot_t_end: float | None = None
 
 
 class System:
@@ -72,6 +79,10 @@ class System:
     def sample_evaluation_initial(self, n: int, generator: torch.Generator) -> Tensor:
         """Initial states of the energy-MSE protocol (default: the training sampler)."""
         return self.sample_initial(n, generator)
+
+    def body_positions(self, x: Tensor) -> Tensor | None:
+        """Positions of point bodies in the plane, [..., N, 2], for orbit plots (None: no bodies)."""
+        return None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, dim={self.dim})"

@@ -33,7 +33,7 @@ class NBody(System):
     masses: ClassVar[tuple[float, ...]]
     gravity: ClassVar[float] = 1.0
 
-    def positions(self, x: Tensor) -> Tensor:
+    def body_positions(self, x: Tensor) -> Tensor:
         """Body positions.  x[..., dim] -> [..., N, 2]."""
         return x[..., : 2 * self.n_bodies].unflatten(-1, (self.n_bodies, 2))
 
@@ -58,7 +58,7 @@ class NBody(System):
         """Total energy (kinetic + gravitational potential).  x[..., dim] -> [...]."""
         m = self._mass(x)
         kinetic = ((self.momenta(x) ** 2).sum(-1) / (2 * m)).sum(-1)
-        _, r2, off = self._separations(self.positions(x))
+        _, r2, off = self._separations(self.body_positions(x))
         pair_mass = m.unsqueeze(-1) * m * off  # [N, N], zero on the diagonal
         potential = -0.5 * self.gravity * (pair_mass / r2.sqrt()).sum((-2, -1))
         return kinetic + potential
@@ -66,7 +66,7 @@ class NBody(System):
     def vector_field(self, x: Tensor) -> Tensor:
         """dq_i/dt = p_i / m_i,  dp_i/dt = Σ_j G m_i m_j (q_j − q_i) / r_ij³.  x[..., dim] -> [..., dim]."""
         m = self._mass(x)
-        d, r2, _ = self._separations(self.positions(x))  # diagonal of d is 0: no self-force
+        d, r2, _ = self._separations(self.body_positions(x))  # diagonal of d is 0: no self-force
         weight = self.gravity * m.unsqueeze(-1) * m * r2.pow(-1.5)  # [..., N, N]
         force = (weight.unsqueeze(-1) * d).sum(-2)  # [..., N, 2]
         velocity = self.momenta(x) / m.unsqueeze(-1)

@@ -16,8 +16,7 @@ class RealPendulum(System):
     """Measured pendulum; its data come from a file (`hamnet.data.real_pendulum`), not a recipe.
 
     `energy_protocol`: the evaluation rolls out from the first test state over the test
-    segment's own time stamps (`Dataset.extras["t_test"]`); only `n_states = 1` is used,
-    its `t_end` and `n_points` are ignored.
+    segment's own time stamps (`Dataset.extras["t_test"]`).
     """
 
     name = "real-pendulum"
@@ -25,7 +24,7 @@ class RealPendulum(System):
     description = "real pendulum (Schmidt & Lipson data), fitted H = 2.4(1 - cos q) + p^2"
     data_source = "real-pendulum"
     recipe = None
-    energy_protocol = EnergyProtocol(n_states=1)
+    energy_protocol = EnergyProtocol(n_states=1, on_test_segment=True)
 
     def hamiltonian(self, x: Tensor) -> Tensor:
         q, p = x[..., 0], x[..., 1]
