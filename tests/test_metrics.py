@@ -21,5 +21,5 @@ def test_energy_mse_uses_the_true_energy() -> None:
     true = torch.zeros(3, 5, 2, dtype=torch.float64)
     model = true.clone()
     model[..., 0] = torch.pi  # the top of the swing: E = 6, whereas q² + p² would give π²
-    estimate = energy_mse(system, Rollouts(t, true, model))
+    estimate = energy_mse(system, Rollouts(t, true, model, model))
     assert abs(estimate.mean - 36.0) < 1e-12 and estimate.se == 0.0

@@ -19,7 +19,7 @@ def trained() -> dict[str, hamnet.models.DynamicsModel]:
     out = {}
     for kind in ("baseline", "hnn"):
         model = build(kind, 2, generator=torch.Generator().manual_seed(0))
-        train(model, (data.x_train, data.dxdt_train), (data.x_test, data.dxdt_test),
+        train(model, data.train_tensors(), data.test_tensors(),
               TrainSettings(steps=300, eval_every=100), seed=0, show_progress=False)
         out[kind] = model.eval()
     return out
@@ -83,3 +83,21 @@ def test_hnn_conserves_learned_energy_along_its_rollout_baseline_does_not(traine
     assert hnn_drift < 1e-6
     assert base_drift_learned > 1000 * hnn_drift
     assert base_drift_true > 1e-3
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+@pytest.mark.parametrize("hidden", [(7,), (16, 16), (8, 9, 10)])
+def test_closed_form_input_gradient_equals_autograd(activation: str, hidden: tuple[int, ...]) -> None:
+    from hamnet.models.mlp import MLP
+
+    net = MLP(4, 1, hidden, activation=activation, generator=torch.Generator().manual_seed(1)).double()
+    x = torch.randn(33, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(2)).requires_grad_()
+    value, grad = net.value_and_input_gradient(x)
+    (expected,) = torch.autograd.grad(net(x).sum(), x, create_graph=True)
+    torch.testing.assert_close(value, net(x).squeeze(-1), rtol=0, atol=0)
+    torch.testing.assert_close(grad, expected, rtol=1e-13, atol=1e-13)
+    # and its parameter gradients (what training uses) equal double backprop's
+    weight = net.hidden_layers[0].weight
+    (ours,) = torch.autograd.grad(grad.pow(2).sum(), weight)
+    (theirs,) = torch.autograd.grad(expected.pow(2).sum(), weight)
+    torch.testing.assert_close(ours, theirs, rtol=1e-12, atol=1e-12)

@@ -22,4 +22,6 @@ def test_tiny_reproduce(tmp_path) -> None:
     assert len(rows) == 4 and float(rows[0]["test_loss"]) == saved[0]["test_loss"]
     markdown = (tmp_path / "results.md").read_text()
     assert "| spring |" in markdown and "3.593e-02" in markdown  # the paper's HNN test loss beside ours
-    assert (tmp_path / "runs" / "spring-hnn-seed1" / "vector_field.png").exists()
+    assert (tmp_path / "figures" / "spring-vector_field.png").exists()
+    assert (tmp_path / "figures" / "spring-rollouts.png").exists()
+    assert (tmp_path / "runs" / "spring-hnn-seed1" / "rollouts.safetensors").exists()

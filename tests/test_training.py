@@ -57,7 +57,7 @@ def test_divergence_names_the_step() -> None:
     data = config.dataset()
     model = config.build_model()
     with pytest.raises(TrainingDivergedError, match=r"at step \d+"):
-        train(model, (data.x_train, data.dxdt_train), (data.x_test, data.dxdt_test),
+        train(model, data.train_tensors(), data.test_tensors(),
               TrainSettings(steps=40, lr=1e20, eval_every=10), seed=0, show_progress=False)
 
 
@@ -72,8 +72,36 @@ def test_training_reduces_loss() -> None:
     config = small_config("hnn", steps=200)
     data = config.dataset()
     model = config.build_model()
-    history = train(model, (data.x_train, data.dxdt_train), (data.x_test, data.dxdt_test),
+    history = train(model, data.train_tensors(), data.test_tensors(),
                     config.train, seed=0, show_progress=False)
     assert history.train_loss[-1] < 0.2 * history.train_loss[0]
     assert history.eval_steps[-1] == 200 and len(history.test_loss) == len(history.eval_steps)
-    assert hamnet.metrics.derivative_mse(model, data.x_test, data.dxdt_test).mean < 0.06
+    assert hamnet.metrics.loss_estimates(model, data.test_tensors())["loss"].mean < 0.06
+
+
+def test_runs_trained_together_match_one_by_one_and_are_deterministic(tmp_path) -> None:
+    from hamnet.runs import train_runs
+
+    configs = [dataclasses.replace(small_config("hnn", steps=60), seed=seed) for seed in (0, 1)]
+    configs = [dataclasses.replace(c, train=dataclasses.replace(c.train, batch_size=128)) for c in configs]
+    alone = [train_run(c, tmp_path / f"alone{c.seed}", show_progress=False)[0] for c in configs]
+    together = train_runs(configs, [tmp_path / f"together{c.seed}" for c in configs], show_progress=False)
+    again = train_runs(configs, [tmp_path / f"again{c.seed}" for c in configs], show_progress=False)
+    for single, (stacked, history), (repeat, _) in zip(alone, together, again):
+        assert len(history.train_loss) == 60
+        for p, q, r in zip(single.state_dict().values(), stacked.state_dict().values(), repeat.state_dict().values()):
+            torch.testing.assert_close(q, p, rtol=1e-4, atol=1e-6)
+            assert torch.equal(q, r)
+    a, b = evaluate_run(tmp_path / "alone1"), evaluate_run(tmp_path / "together1")
+    assert abs(a["test_loss"] / b["test_loss"] - 1) < 1e-3
+
+
+def test_runs_trained_together_name_the_diverging_run() -> None:
+    from hamnet.train_many import train_many
+
+    config = small_config("baseline")
+    data = config.dataset()
+    models = [config.build_model() for _ in range(2)]
+    with pytest.raises(TrainingDivergedError, match=r"batch seed 7.*at step \d+"):
+        train_many(models, [data.train_tensors()] * 2, [data.test_tensors()] * 2,
+                   TrainSettings(steps=40, lr=1e20, eval_every=10), seeds=[7, 8], show_progress=False)

@@ -94,8 +94,10 @@ def reproduce(
     out: Path = typer.Option(Path("results"), help="Output directory."),
     device: str = typer.Option("cpu", help="cpu or cuda."),
     data_dir: Optional[Path] = DataDir,
+    run_plots: bool = typer.Option(False, "--run-plots", help="Also draw every run's own figures "
+                                   "(default: one baseline-vs-HNN figure per task)."),
 ) -> None:
-    """Train and evaluate baseline and HNN on every task; write results.{json,md,csv} and plots."""
+    """Train and evaluate baseline and HNN on every task; write results.{json,md,csv} and figures."""
     from .reproduce import reproduce as run_reproduce
 
     if seeds is not None and seeds <= 0:
@@ -103,7 +105,7 @@ def reproduce(
     task_list = [t.strip() for t in tasks.split(",") if t.strip()] if tasks else None
     command = "hamnet " + " ".join(sys.argv[1:])
     run_reproduce(task_list, "quick" if quick else "full", seeds, out, data_dir,
-                  _check_device(device), steps=steps, command=command)
+                  _check_device(device), steps=steps, command=command, run_plots=run_plots)
     typer.echo((out / "results.md").read_text(encoding="utf-8"))
 
 

@@ -31,6 +31,8 @@ FULL: dict[str, Experiment] = {
     "three-body": Experiment(TrainSettings(steps=10000, batch_size=600, weight_decay=1e-4, eval_every=500,
                                            checkpoint_every=2000),
                              protocol={"plot_t_end": 10.0}),
+    "pixel-pendulum": Experiment(TrainSettings(steps=10000, batch_size=200, weight_decay=1e-5, eval_every=500,
+                                               checkpoint_every=2000)),
 }
 
 # Same code path, fewer steps and samples: the whole table in about a minute on 2 cores.
@@ -42,6 +44,8 @@ QUICK: dict[str, Experiment] = {
                            recipe={"n_trajectories": 200}),
     "three-body": Experiment(TrainSettings(steps=1000, batch_size=600, weight_decay=1e-4, eval_every=250),
                              recipe={"n_trajectories": 500}, protocol={"plot_t_end": 10.0}),
+    "pixel-pendulum": Experiment(TrainSettings(steps=800, batch_size=200, weight_decay=1e-5, eval_every=200),
+                                 recipe={"n_episodes": 30}),
 }
 
 PRESETS: dict[str, dict[str, Experiment]] = {"full": FULL, "quick": QUICK}

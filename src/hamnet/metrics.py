@@ -1,15 +1,15 @@
-"""Metrics: derivative MSE ± standard error, energy MSE along rollouts ± the paper's bootstrap."""
+"""Metrics: losses ± standard error, energy MSE along rollouts ± the paper's bootstrap, reversibility."""
 
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from .data import Dataset
 from .data.cache import cached
 from .errors import InvalidValueError
 from .integrate import rollout
@@ -33,16 +33,22 @@ def as_float64(model: DynamicsModel) -> DynamicsModel:
     return copy.deepcopy(model).double().eval()
 
 
-def derivative_mse(model: DynamicsModel, x: Tensor, dxdt: Tensor) -> Estimate:
-    """MSE of dx/dt over samples and dimensions; SE = std of per-sample MSE / sqrt(N).
+def loss_estimates(model: DynamicsModel, tensors: tuple[Tensor, ...]) -> dict[str, Estimate]:
+    """Each of `model.loss_terms(*tensors)` as mean ± SE over samples (SE = std / sqrt(N)).
 
-    x, dxdt: [N, dim].
+    `loss` is the training objective: for state-space models the dx/dt MSE over samples
+    and dimensions; latent models add their parts (autoencoder, canonical, dynamics).
+    tensors: e.g. (x[N, dim], dxdt[N, dim]).
     """
     with torch.no_grad():
-        per_sample = (model.time_derivative(x) - dxdt).pow(2).mean(dim=-1).to(torch.float64)
-    n = per_sample.numel()
-    se = float(per_sample.std(unbiased=False)) / np.sqrt(n) if n > 1 else float("nan")
-    return Estimate(float(per_sample.mean()), se)
+        terms = model.loss_terms(*(t.to(model.dtype) for t in tensors))
+    out = {}
+    for name, per_sample in terms.items():
+        per_sample = per_sample.to(torch.float64)
+        n = per_sample.numel()
+        se = float(per_sample.std(unbiased=False)) / np.sqrt(n) if n > 1 else float("nan")
+        out[name] = Estimate(float(per_sample.mean()), se)
+    return out
 
 
 def bootstrap_se(values: np.ndarray, groups: int = 5) -> float:
@@ -58,32 +64,41 @@ def bootstrap_se(values: np.ndarray, groups: int = 5) -> float:
 class Rollouts:
     """Reference and model trajectories on one time grid.
 
-    t: [T];  true: [T, b, dim] (reference states);  model: [T, b, dim] (model rollout from true[0]).
+    t: [T];  true: [T, b, dim] reference coordinates;  model: [T, b, dim] the model's
+    rollout in the same coordinates;  states: [T, b, d] the model's own states along it
+    (its latents for a latent model; equal to `model` for state-space models).
     """
 
     t: Tensor
     true: Tensor
     model: Tensor
+    states: Tensor
 
     def tensors(self) -> dict[str, Tensor]:
-        return {"t": self.t, "true": self.true, "model": self.model}
+        """By name, for saving; `states` only where it differs from `model`."""
+        same = self.states.data_ptr() == self.model.data_ptr()
+        return {"t": self.t, "true": self.true, "model": self.model} | ({} if same else {"states": self.states})
+
+    @classmethod
+    def from_tensors(cls, tensors: dict[str, Tensor]) -> "Rollouts":
+        return cls(tensors["t"], tensors["true"], tensors["model"], tensors.get("states", tensors["model"]))
 
 
-def reference_rollouts(system: System, protocol: EnergyProtocol, data: Dataset | None = None,
-                       t_end: float | None = None) -> tuple[Tensor, Tensor]:
-    """The truth the models are scored against.  -> (t[T], x[T, b, dim]), float64.
+def reference_rollouts(system: System, protocol: EnergyProtocol, data: Any = None,
+                       t_end: float | None = None) -> tuple[Tensor, Tensor, Tensor]:
+    """The truth the models are scored against.  -> (t[T], x[T, b, dim] float64, x0[b, obs]).
 
-    `protocol.on_test_segment`: the measured test segment of `data` (b = 1, t from 0).
-    Otherwise `protocol.n_states` initial states from `system.sample_evaluation_initial`
-    with the fixed evaluation seed, integrated on `protocol.n_points` times in
-    [0, t_end or protocol.t_end] at rtol = atol = 1e-10 (cached on disk: it is the same
-    for every run of the task).
+    x0 is what a model observes at t = 0. `protocol.on_test_segment`: the data set's own
+    measured reference (`data.reference()`: the real pendulum's test segment, the pixel
+    pendulum's test episodes). Otherwise `protocol.n_states` initial states from
+    `system.sample_evaluation_initial` with the fixed evaluation seed, integrated on
+    `protocol.n_points` times in [0, t_end or protocol.t_end] at rtol = atol = 1e-10 (cached
+    on disk: it is the same for every run of the task); then x0 = x[0].
     """
     if protocol.on_test_segment:
-        if data is None or "t_test" not in data.extras:
+        if data is None:
             raise InvalidValueError(f"{system.name}: this protocol needs the data set's test segment")
-        t = data.extras["t_test"].to(torch.float64)
-        return t - t[0], data.x_test.to(torch.float64).unsqueeze(1)
+        return data.reference()
     t_end = protocol.t_end if t_end is None else t_end
 
     def build() -> tuple[dict[str, Tensor], dict[str, float]]:
@@ -96,21 +111,40 @@ def reference_rollouts(system: System, protocol: EnergyProtocol, data: Dataset |
     spec = {"name": f"{system.name}-reference", "n_states": protocol.n_states, "t_end": t_end,
             "n_points": protocol.n_points, "seed": EVALUATION_SEED}
     tensors, _ = cached(spec, build)
-    return tensors["t"], tensors["x"]
+    return tensors["t"], tensors["x"], tensors["x"][0]
 
 
 def evaluation_rollouts(system: System, model: DynamicsModel, protocol: EnergyProtocol,
-                        data: Dataset | None = None, t_end: float | None = None,
-                        rtol: float = 1e-9) -> Rollouts:
-    """The reference (`reference_rollouts`) and the model's rollout from its first state.
+                        data: Any = None, t_end: float | None = None, rtol: float = 1e-9) -> Rollouts:
+    """The reference (`reference_rollouts`) and the model's rollout from the same start.
 
-    The model is integrated in float64 with dopri5 at rtol = atol = `rtol`.
+    The model encodes x0, integrates its own states in float64 with dopri5 at
+    rtol = atol = `rtol`, and maps them to the system's coordinates.
     """
-    t, true = reference_rollouts(system, protocol, data, t_end)
+    t, true, x0 = reference_rollouts(system, protocol, data, t_end)
     model64 = as_float64(model)
     with torch.no_grad():
-        predicted = rollout(model64.time_derivative, true[0], t, rtol=rtol, atol=rtol)
-    return Rollouts(t, true, predicted)
+        states = rollout(model64.time_derivative, model64.encode(x0.to(torch.float64)), t, rtol=rtol, atol=rtol)
+        predicted = model64.coordinates(states)
+    return Rollouts(t, true, predicted, states)
+
+
+def reversibility_error(model: DynamicsModel, rollouts: Rollouts, steps: int) -> Estimate:
+    """Roll each rollout's start forward `steps` RK4 steps of one time unit, then back as many.
+
+    Returns the squared distance between start and return in the system's coordinates,
+    mean over trajectories ± SE. An exactly reversible flow returns to the start up to the
+    integrator's error; a field that contracts phase space forward expands it backward.
+    """
+    model64 = as_float64(model)
+    t = torch.arange(steps + 1, dtype=torch.float64)
+    with torch.no_grad():
+        start = rollouts.states[0].to(torch.float64)
+        ahead = rollout(model64.time_derivative, start, t, method="rk4")[-1]
+        back = rollout(lambda z: -model64.time_derivative(z), ahead, t, method="rk4")[-1]
+        error = (model64.coordinates(back) - model64.coordinates(start)).pow(2).sum(-1)
+    n = error.numel()
+    return Estimate(float(error.mean()), float(error.std(unbiased=False)) / np.sqrt(n) if n > 1 else float("nan"))
 
 
 def energy_mse(system: System, rollouts: Rollouts) -> Estimate:

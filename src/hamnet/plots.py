@@ -7,6 +7,7 @@ so a run's own figure and the baseline-vs-HNN comparison of a task are drawn by 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -123,10 +124,16 @@ def rollout_figure(system: System, rollouts: dict[str, Rollouts], title: str) ->
 
 
 def plot_figures(system: System, models: dict[str, DynamicsModel], rollouts: dict[str, Rollouts],
-                 out_dir: Path, title: str, prefix: str = "") -> list[Path]:
-    """Write the PNGs of `models` (label -> model, rolled out as `rollouts`) into `out_dir`."""
+                 data: Any, out_dir: Path, title: str, prefix: str = "") -> list[Path]:
+    """Write the PNGs (and GIFs) of `models` (label -> model, rolled out as `rollouts`) into
+    `out_dir`: rollouts against the truth; the learned vector fields of 2-D state-space
+    models; the pixel pictures of models that see observations (`system.observation_dim`)."""
     paths = [save_figure(rollout_figure(system, rollouts, title), out_dir / f"{prefix}rollouts.png")]
-    if system.dim == 2:
+    if system.observation_dim is not None:
+        from .plots_pixels import pixel_figures
+
+        paths += pixel_figures(system, models, rollouts, data, out_dir, title, prefix)
+    elif system.dim == 2:
         extent = 1.15 * float(max(r.true[..., :2].abs().max() for r in rollouts.values()))
         paths.append(save_figure(vector_fields(system, models, extent, title), out_dir / f"{prefix}vector_field.png"))
     return paths

@@ -76,6 +76,15 @@ def render_markdown(records: list[Record], header: str = "") -> str:
              "with one seed, ± is the run's own standard error). Paper: mean ± its reported error."]
     for metric in METRICS:
         parts += [f"### {METRIC_TITLES[metric]}", markdown_table(records, metric)]
+    extra = [k for k in dict.fromkeys(k for r in records for k in r)
+             if k not in (*METRICS, "train_seconds") and not k.endswith("_se")
+             and not k.startswith("paper_") and isinstance(next(r[k] for r in records if k in r), float)]
+    if extra:
+        rows = []
+        for metric in extra:
+            for (task, model), (mean, se, _) in summarise(records, metric).items():
+                rows.append(f"| {task} | {MODEL_TITLES.get(model, model)} | {metric} | {_fmt(mean, se)} |")
+        parts += ["### Other metrics (ours)", "\n".join(["| task | model | metric | value |", "|---|---|---|---|", *rows])]
     seconds = summarise(records, "train_seconds")
     if seconds:
         rows = [f"| {t} | {m} | {v[0]:.1f} |" for (t, m), v in seconds.items()]

@@ -16,7 +16,7 @@ from .errors import DataFileError
 from .paper import paper_fields
 from .progress import log
 from .report import Record, write_results
-from .runs import RunConfig, evaluate_run, plot_run, plot_runs, train_run
+from .runs import RunConfig, evaluate_run, plot_run, plot_runs, train_runs
 
 MODELS = ("baseline", "hnn")
 
@@ -47,9 +47,12 @@ def reproduce(
     show_progress: bool | None = None,
     steps: int | None = None,
     command: str = "hamnet reproduce",
+    run_plots: bool = False,
 ) -> list[Record]:
-    """Run `preset` for each task × model × seed into `out_dir/runs/` and write the results,
-    with one baseline-vs-HNN figure per task (seed 0) in `out_dir/figures/`.
+    """Run `preset` for each task × model × seed into `out_dir/runs/` and write the results
+    (the seeds of a task and model train together, `train_runs`),
+    with one baseline-vs-HNN figure per task (seed 0) in `out_dir/figures/` and, with
+    `run_plots`, every run's own figures in its directory.
 
     Tasks whose data file is missing are skipped with one line naming the file.
     `steps` overrides every task's step count.
@@ -68,14 +71,15 @@ def reproduce(
             log(f"skipping {task}: {exc}")
             continue
         for model in MODELS:
-            for seed in range(n_seeds):
-                config = RunConfig.for_task(task, model, seed, preset, steps, device, data_dir)
-                _, history = train_run(config, run_dir(out_dir, task, model, seed), show_progress=show_progress)
-                metrics = evaluate_run(run_dir(out_dir, task, model, seed))
-                plot_run(run_dir(out_dir, task, model, seed))
-                log(f"{task:>14} {model:>8} seed {seed}: test {metrics['test_loss']:.3e}  "
+            configs = [RunConfig.for_task(task, model, seed, preset, steps, device, data_dir) for seed in range(n_seeds)]
+            dirs = [run_dir(out_dir, task, model, seed) for seed in range(n_seeds)]
+            for config, directory, (_, history) in zip(configs, dirs, train_runs(configs, dirs, show_progress)):
+                metrics = evaluate_run(directory)
+                if run_plots:
+                    plot_run(directory)
+                log(f"{task:>14} {model:>8} seed {config.seed}: test {metrics['test_loss']:.3e}  "
                     f"energy {metrics['energy_mse']:.3e}  ({history.seconds:.1f} s)")
-                records.append({"task": task, "model": model, "seed": seed, **metrics,
+                records.append({"task": task, "model": model, "seed": config.seed, **metrics,
                                 **paper_fields(task, model)})
         plot_runs([run_dir(out_dir, task, model, 0) for model in MODELS], out_dir / "figures", prefix=f"{task}-")
     wall = time.perf_counter() - start

@@ -17,13 +17,14 @@ from safetensors.torch import load_file, save_file
 
 from . import experiments, models, systems
 from .atomic import atomic_path, ensure_writable_dir, write_text
-from .data import Dataset, load_task_data
+from .data import Dataset, PixelData, load_task_data
 from .errors import InvalidValueError, RunDirectoryError
-from .metrics import Rollouts, derivative_mse, energy_mse, evaluation_rollouts
+from .metrics import Rollouts, energy_mse, evaluation_rollouts, loss_estimates, reversibility_error
 from .models import DynamicsModel
 from .seeding import derive_seed, generator
 from .systems import EnergyProtocol
 from .train import TrainHistory, TrainSettings, train
+from .train_many import train_many
 
 CONFIG, WEIGHTS, METRICS, HISTORY, CHECKPOINT, ROLLOUTS = (
     "config.json", "model.safetensors", "metrics.json", "history.json", "checkpoint.pt",
@@ -82,15 +83,16 @@ class RunConfig:
         raw["hidden"] = tuple(raw["hidden"])
         return cls(**raw)
 
-    def dataset(self, use_cache: bool = True) -> Dataset:
+    def dataset(self, use_cache: bool = True) -> Dataset | PixelData:
         """This run's data set (deterministic for the seed; files looked up in `data_dir`)."""
         return load_task_data(systems.get(self.task), self.recipe, derive_seed(self.seed, "data"),
                               data_dir=self.data_dir, use_cache=use_cache)
 
-    def build_model(self) -> DynamicsModel:
-        """A freshly initialised model (seeded)."""
-        dim = systems.get(self.task).dim
-        return models.build(self.model, dim, self.hidden, generator=generator(self.seed, "init"))
+    def build_model(self, seeded: bool = True) -> DynamicsModel:
+        """A freshly initialised model (seeded from the run seed unless `seeded=False`)."""
+        system = systems.get(self.task)
+        return models.build(self.model, system.dim, self.hidden, obs_dim=system.observation_dim,
+                            generator=generator(self.seed, "init") if seeded else None)
 
 
 def _read_json(path: Path) -> Any:
@@ -120,7 +122,7 @@ def load(run_dir: str | Path) -> DynamicsModel:
     weights = Path(run_dir) / WEIGHTS
     if not weights.exists():
         raise RunDirectoryError(f"{run_dir} is not a complete run: {WEIGHTS} is missing (not trained yet?)")
-    model = models.build(config.model, systems.get(config.task).dim, config.hidden)
+    model = config.build_model(seeded=False)
     try:
         model.load_state_dict(load_file(str(weights)))
     except (SafetensorError, RuntimeError, OSError) as exc:
@@ -133,50 +135,84 @@ def save_model(model: DynamicsModel, run_dir: Path) -> None:
         save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp))
 
 
+def _start_run(config: RunConfig, run_dir: str | Path) -> tuple[Path, Dataset | PixelData, DynamicsModel]:
+    """Create the run directory with its config; return it, the data and a fresh model."""
+    run_dir = ensure_writable_dir(run_dir)
+    write_text(run_dir / CONFIG, json.dumps(config.to_dict(), indent=2))
+    return run_dir, config.dataset(), config.build_model().to(config.device)
+
+
+def _finish_run(model: DynamicsModel, data: Dataset | PixelData, history: TrainHistory,
+                run_dir: Path) -> DynamicsModel:
+    """Fit the model's readout, write weights and history, drop the checkpoint."""
+    model = model.cpu().eval()
+    model.fit_readout(*data.readout_tensors())
+    save_model(model, run_dir)
+    write_text(run_dir / HISTORY, json.dumps(history.to_dict()))
+    (run_dir / CHECKPOINT).unlink(missing_ok=True)
+    return model
+
+
 def train_run(config: RunConfig, run_dir: str | Path, resume: bool = False,
               show_progress: bool | None = None, on_step=None) -> tuple[DynamicsModel, TrainHistory]:
     """Train the run described by `config` into `run_dir` (config, weights, history).
 
     `resume=True` continues from `run_dir/checkpoint.pt` if present.
     """
-    run_dir = ensure_writable_dir(run_dir)
-    write_text(run_dir / CONFIG, json.dumps(config.to_dict(), indent=2))
-    data = config.dataset()
-    model = config.build_model().to(config.device)
-    history = train(model, (data.x_train, data.dxdt_train), (data.x_test, data.dxdt_test),
+    run_dir, data, model = _start_run(config, run_dir)
+    history = train(model, data.train_tensors(), data.test_tensors(),
                     config.train, seed=derive_seed(config.seed, "batches"),
                     checkpoint=run_dir / CHECKPOINT, resume=resume,
                     show_progress=show_progress, on_step=on_step)
-    model = model.cpu().eval()
-    save_model(model, run_dir)
-    write_text(run_dir / HISTORY, json.dumps(history.to_dict()))
-    (run_dir / CHECKPOINT).unlink(missing_ok=True)
-    return model, history
+    return _finish_run(model, data, history, run_dir), history
 
 
-def _rollouts_for(config: RunConfig, model: DynamicsModel, data: Dataset,
+def train_runs(configs: list[RunConfig], run_dirs: list[str | Path],
+               show_progress: bool | None = None) -> list[tuple[DynamicsModel, TrainHistory]]:
+    """Train runs that differ only in their seed at once (`train_many`); one run: `train_run`."""
+    if len(configs) == 1:
+        return [train_run(configs[0], run_dirs[0], show_progress=show_progress)]
+    if len({json.dumps(dataclasses.replace(c, seed=0).to_dict()) for c in configs}) != 1:
+        raise InvalidValueError("runs trained together must differ only in their seed")
+    started = [_start_run(c, d) for c, d in zip(configs, run_dirs)]
+    histories = train_many([model for _, _, model in started], [data.train_tensors() for _, data, _ in started],
+                           [data.test_tensors() for _, data, _ in started], configs[0].train,
+                           [derive_seed(c.seed, "batches") for c in configs], show_progress=show_progress)
+    return [(_finish_run(model, data, history, run_dir), history)
+            for (run_dir, data, model), history in zip(started, histories)]
+
+
+def _rollouts_for(config: RunConfig, model: DynamicsModel, data: Any,
                   t_end: float | None = None) -> Rollouts:
     return evaluation_rollouts(systems.get(config.task), model, EnergyProtocol(**config.protocol),
                                data, t_end=t_end)
 
 
 def evaluate_run(run_dir: str | Path) -> dict[str, float]:
-    """Compute a run's metrics (float64); write `metrics.json` and the rollouts they score."""
+    """Compute a run's metrics (float64); write `metrics.json` and the rollouts they score.
+
+    Metrics: `train_loss`, `test_loss` (the model's training objective; for latent models
+    also its parts, e.g. `test_loss_autoencoder`), `energy_mse`, each with `_se`;
+    `reversibility_error` where the protocol asks for it; `train_seconds`.
+    """
     run_dir = Path(run_dir)
     config = load_config(run_dir)
     model = load(run_dir).double()
+    protocol = EnergyProtocol(**config.protocol)
     data = config.dataset()
-    train_est = derivative_mse(model, data.x_train, data.dxdt_train)
-    test_est = derivative_mse(model, data.x_test, data.dxdt_test)
+    metrics: dict[str, float] = {}
+    for split, tensors in (("train", data.train_tensors()), ("test", data.test_tensors())):
+        for term, estimate in loss_estimates(model, tensors).items():
+            name = f"{split}_loss" if term == "loss" else f"{split}_loss_{term}"
+            metrics |= {name: estimate.mean, f"{name}_se": estimate.se}
     rollouts = _rollouts_for(config, model, data)
-    energy_est = energy_mse(systems.get(config.task), rollouts)
+    energy = energy_mse(systems.get(config.task), rollouts)
+    metrics |= {"energy_mse": energy.mean, "energy_mse_se": energy.se}
+    if protocol.reversibility_steps:
+        reversibility = reversibility_error(model, rollouts, protocol.reversibility_steps)
+        metrics |= {"reversibility_error": reversibility.mean, "reversibility_error_se": reversibility.se}
     history = _read_json(run_dir / HISTORY) if (run_dir / HISTORY).exists() else {}
-    metrics = {
-        "train_loss": train_est.mean, "train_loss_se": train_est.se,
-        "test_loss": test_est.mean, "test_loss_se": test_est.se,
-        "energy_mse": energy_est.mean, "energy_mse_se": energy_est.se,
-        "train_seconds": float(history.get("seconds", float("nan"))),
-    }
+    metrics["train_seconds"] = float(history.get("seconds", float("nan")))
     with atomic_path(run_dir / ROLLOUTS) as tmp:
         save_file({k: v.contiguous() for k, v in rollouts.tensors().items()}, str(tmp))
     write_text(run_dir / METRICS, json.dumps(metrics, indent=2))
@@ -187,29 +223,30 @@ def load_metrics(run_dir: str | Path) -> dict[str, float]:
     return _read_json(Path(run_dir) / METRICS)
 
 
-def plot_rollouts(run_dir: Path, config: RunConfig, model: DynamicsModel) -> Rollouts:
+def plot_rollouts(run_dir: Path, config: RunConfig, model: DynamicsModel, data: Any) -> Rollouts:
     """The rollouts a run's figures show: those saved by `evaluate_run` when they cover the
     protocol's plot horizon, else computed now."""
     protocol = EnergyProtocol(**config.protocol)
     if protocol.plot_t_end is None and (run_dir / ROLLOUTS).exists():
         try:
-            return Rollouts(**load_file(str(run_dir / ROLLOUTS)))
-        except (SafetensorError, TypeError, OSError):
-            pass  # a damaged file is recomputed
-    return _rollouts_for(config, model, config.dataset(), t_end=protocol.plot_t_end)
+            return Rollouts.from_tensors(load_file(str(run_dir / ROLLOUTS)))
+        except (SafetensorError, KeyError, OSError):
+            pass  # a damaged or outdated file is recomputed
+    return _rollouts_for(config, model, data, t_end=protocol.plot_t_end)
 
 
 def plot_runs(run_dirs: list[str | Path], out_dir: str | Path, prefix: str = "") -> list[Path]:
-    """Figures of one or several runs of the same task, each model labelled by its kind."""
+    """Figures of one or several runs of the same task and seed, each labelled by its model."""
     from .plots import plot_figures  # matplotlib only when plotting
 
     configs = [load_config(d) for d in run_dirs]
-    if len({c.task for c in configs}) != 1:
-        raise InvalidValueError("runs plotted together must be of the same task")
+    if len({(c.task, c.seed) for c in configs}) != 1:
+        raise InvalidValueError("runs plotted together must be of the same task and seed")
+    data = configs[0].dataset()
     models = {c.model: load(d) for c, d in zip(configs, run_dirs)}
-    rollouts = {c.model: plot_rollouts(Path(d), c, models[c.model]) for c, d in zip(configs, run_dirs)}
+    rollouts = {c.model: plot_rollouts(Path(d), c, models[c.model], data) for c, d in zip(configs, run_dirs)}
     title = f"{configs[0].task} · {' vs '.join(models)} · seed {configs[0].seed}"
-    return plot_figures(systems.get(configs[0].task), models, rollouts, Path(out_dir), title, prefix)
+    return plot_figures(systems.get(configs[0].task), models, rollouts, data, Path(out_dir), title, prefix)
 
 
 def plot_run(run_dir: str | Path) -> list[Path]:

@@ -58,7 +58,7 @@ class TrainHistory:
 StepCallback = Callable[[int], None]
 
 
-def _batch_indices(n: int, batch_size: int | None, generator: torch.Generator) -> Tensor | None:
+def batch_indices(n: int, batch_size: int | None, generator: torch.Generator) -> Tensor | None:
     """Random rows for one step (None: the full batch)."""
     if batch_size is None or batch_size >= n:
         return None
@@ -122,7 +122,7 @@ def train(
     clock = time.perf_counter()
     with progress_bar(settings.steps - start_step, f"train {model.kind}", show_progress) as advance:
         for step in range(start_step, settings.steps):
-            index = _batch_indices(n, settings.batch_size, generator)
+            index = batch_indices(n, settings.batch_size, generator)
             batch = train_data if index is None else tuple(t[index] for t in train_data)
             loss = model.loss(*batch)
             optimizer.zero_grad(set_to_none=True)
@@ -132,8 +132,9 @@ def train(
             done = step + 1
             status = ""
             if done % settings.eval_every == 0 or done == settings.steps:
-                _check_finite(losses, step)
-                test_loss = float(model.loss(*test_data).detach())
+                check_finite(losses, step)
+                with torch.no_grad():
+                    test_loss = float(model.loss(*test_data))
                 history.eval_steps.append(done)
                 history.test_loss.append(test_loss)
                 status = f"loss {float(losses[step]):.3e}  test {test_loss:.3e}"
@@ -149,10 +150,15 @@ def train(
     return history
 
 
-def _check_finite(losses: Tensor, step: int) -> None:
-    """Raise naming the first non-finite loss among steps [0, step]."""
+def check_finite(losses: Tensor, step: int, run_names: list[str] | None = None) -> None:
+    """Raise naming the first non-finite loss among steps [0, step].
+
+    losses: [steps] for one run, or [steps, R] for R runs named by `run_names`.
+    """
     bad = (~torch.isfinite(losses[: step + 1])).nonzero()
     if bad.numel():
+        where = tuple(int(v) for v in bad[0])
+        run = f" in the run with {run_names[where[1]]}" if run_names else ""
         raise TrainingDivergedError(
-            f"training diverged: loss is {float(losses[int(bad[0])])} at step {int(bad[0]) + 1}; "
+            f"training diverged{run}: loss is {float(losses[where])} at step {where[0] + 1}; "
             "try a smaller learning rate")

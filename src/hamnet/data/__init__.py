@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..systems import System, TrajectoryRecipe
+from ..systems.pixel_pendulum import PixelRecipe
 from .dataset import Dataset, split_blocks
+from .pixels import PixelData, pixel_pendulum_dataset
 from .real_pendulum import real_pendulum_dataset
 from .trajectories import generate_trajectories, trajectory_dataset
 
@@ -20,19 +22,25 @@ def _from_trajectories(system: System, recipe: dict[str, Any], seed: int,
     return trajectory_dataset(system, TrajectoryRecipe(**recipe), seed, use_cache=use_cache)
 
 
+def _from_pixels(system: System, recipe: dict[str, Any], seed: int,
+                 data_dir: Path | None, use_cache: bool) -> PixelData:
+    return pixel_pendulum_dataset(PixelRecipe(**recipe), seed, use_cache=use_cache)
+
+
 #: data_source name -> loader(system, recipe fields, seed, data_dir, use_cache) -> Dataset
-SOURCES: dict[str, Callable[..., Dataset]] = {
+SOURCES: dict[str, Callable[..., Dataset | PixelData]] = {
     "trajectories": _from_trajectories,
     "real-pendulum": real_pendulum_dataset,
+    "pixel-pendulum": _from_pixels,
 }
 
 
 def load_task_data(system: System, recipe: dict[str, Any], seed: int,
-                   data_dir: str | Path | None = None, use_cache: bool = True) -> Dataset:
+                   data_dir: str | Path | None = None, use_cache: bool = True) -> Dataset | PixelData:
     """The data set of `system` for a run: generated (seeded) or read from `data_dir`."""
     loader = SOURCES[system.data_source]
     return loader(system, recipe, seed, Path(data_dir) if data_dir else None, use_cache)
 
 
-__all__ = ["SOURCES", "Dataset", "generate_trajectories", "load_task_data", "split_blocks",
+__all__ = ["SOURCES", "Dataset", "PixelData", "generate_trajectories", "load_task_data", "split_blocks",
            "trajectory_dataset"]

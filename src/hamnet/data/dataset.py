@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
+from ..errors import InvalidValueError
+
 
 @dataclass
 class Dataset:
@@ -27,6 +29,27 @@ class Dataset:
     @property
     def dim(self) -> int:
         return self.x_train.shape[-1]
+
+    def train_tensors(self) -> tuple[Tensor, Tensor]:
+        """What a model's loss takes: (x, dx/dt)."""
+        return self.x_train, self.dxdt_train
+
+    def test_tensors(self) -> tuple[Tensor, Tensor]:
+        return self.x_test, self.dxdt_test
+
+    def readout_tensors(self) -> tuple[Tensor, Tensor]:
+        """(observations, their coordinates): the states themselves."""
+        return self.x_train, self.x_train
+
+    def reference(self) -> tuple[Tensor, Tensor, Tensor]:
+        """The measured test segment as a reference: (t[T] from 0, x[T, 1, dim], x0[1, dim]).
+
+        Needs `extras["t_test"]` (data read from a measured series).
+        """
+        if "t_test" not in self.extras:
+            raise InvalidValueError("this data set has no measured test segment (extras['t_test'])")
+        t = self.extras["t_test"].to(torch.float64)
+        return t - t[0], self.x_test.to(torch.float64).unsqueeze(1), self.x_test[:1]
 
     def tensors(self) -> dict[str, Tensor]:
         """All tensors by name (for caching)."""

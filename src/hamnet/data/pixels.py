@@ -1,17 +1,18 @@
-"""Pixel pendulum: frames of Gymnasium's `Pendulum-v1` under zero torque (paper §4).
+"""Pixel pendulum: frames of Gymnasium's `Pendulum-v1` under zero torque (paper §2).
 
-Each episode starts from θ ~ U(-π/6, π/6) (θ = 0 is *upright* in Gym, counter-clockwise
-positive) and θ̇ ~ U(-1, 1) rad/s (Gym's own reset range), drawn from a
-`numpy.random.Generator` seeded with the given seed and written into
-`env.unwrapped.state`. The env is then stepped with zero torque; Gym's step is
-semi-implicit Euler with dt = 0.05 s, so one frame is 0.05 s.
+Angle convention: θ is measured from the *hanging* position (Gym's angle minus π), as the
+paper's `get_theta` did; so the paper's "initial |θ| < π/6" means small swings about the
+bottom. Each episode starts from θ ~ U(-π/6, π/6) and θ̇ ~ U(-1, 1) rad/s (Gym's reset
+range), drawn from a `numpy.random.Generator` seeded with the given seed and written into
+`env.unwrapped.state`, then stepped with zero torque. Gym's step is semi-implicit Euler
+with dt = 0.05 s, so one frame is 0.05 s. The swing never exceeds 0.59 rad.
 
-Frames. Gym renders 500×500 RGB; we crop the square of ±1.2 world units around the
-pivot (the rod is 1 long plus a 0.1 end cap, and these episodes swing — ~25 % of them
-rotate — through the whole circle), take red minus green (the rod is (204, 77, 77), the
-background white and the axle black, so only the rod survives, at 127), resize to 28×28
-by area averaging (Pillow's box filter: no ringing) and divide by 255 as the paper did:
-values lie in [0, 0.5], the rod's interior at 127/255 ≈ 0.5.
+Frames. Gym renders 500×500 RGB (headless: `SDL_VIDEODRIVER=dummy` is set here). We crop
+the square of world coordinates x ∈ [-0.7, 0.7], y ∈ [-1.2, 0.2] (the pivot at the origin,
+the rod 1.0 long plus a 0.1 end cap, hanging down), keep red minus green (the rod is
+(204, 77, 77), the background white, so only the rod survives, at 127), resize to 28×28 by
+area averaging (Pillow's box filter: no ringing) and divide by 255 as the paper did: values
+lie in [0, 0.5].
 
 Observations. A still frame has no velocity, so an observation stacks two consecutive
 frames: x_t = (frame_t, frame_{t+1}), 2·784 = 1568 values. A training pair is
@@ -19,18 +20,15 @@ frames: x_t = (frame_t, frame_{t+1}), 2·784 = 1568 values. A training pair is
 and F - 2 pairs. Episodes are split in order: the last `test_fraction` of them are test.
 
 Coordinates. Kept for evaluation only: (θ, p) = (θ, 0.25·θ̇) at the first frame of each
-observation, θ *unwrapped* (Gym's continuous angle, so rotating episodes leave (-π, π]
-and trajectories have no jumps at the bottom, θ = ±π). Gym's rod is uniform (m = 1,
-l = 1, I = 1/3) with g = 10, so θ̈ = 15 sin θ, its energy is θ̇²/6 + 5 cos θ J, and
-H(θ, p) = 2p² + 3.75 cos θ (= ¾ of that energy) generates the flow in these coordinates
-in seconds: dθ/dt = ∂H/∂p = 4p, dp/dt = -∂H/∂q = 3.75 sin θ (`pendulum_hamiltonian`).
+observation. Gym's rod is uniform (m = 1, l = 1, I = 1/3) with g = 10, so θ̈ = -15 sin θ
+and H(θ, p) = 2p² + 3.75(1 − cos θ) generates the flow in these coordinates, in seconds
+(`hamnet.systems.get("pixel-pendulum")`).
 
-Pendulum-v1 against the paper's Pendulum-v0: same constants (g = 10, m = 1, l = 1,
-dt = 0.05, max_speed 8, the same drawing). v1 clips θ̇ to ±8 *before* the position update,
-old gym (v0) after it. Clipping would break energy conservation, but here it never bites:
-from these initial states the speed at the bottom is at most √61 ≈ 7.8 rad/s. The paper
-also recorded each frame's coordinates after the step that followed it (one frame late);
-here frame and coordinates are of the same state.
+Pendulum-v1 against the paper's Pendulum-v0: same constants and drawing (g = 10, m = 1,
+l = 1, dt = 0.05, max_speed 8). v1 clips θ̇ to ±8 before the position update, v0 after
+it; from these initial states |θ̇| stays below 2.3 rad/s, so clipping never bites. The
+paper also recorded each frame's coordinates after the step that followed it (one frame
+late); here frame and coordinates are of the same state.
 """
 
 from __future__ import annotations
@@ -46,6 +44,7 @@ from PIL import Image
 from torch import Tensor
 
 from ..errors import InvalidValueError
+from ..systems.pixel_pendulum import PixelRecipe
 from ..progress import progress_bar
 from .cache import cached
 from .dataset import split_blocks
@@ -60,18 +59,19 @@ MAX_INITIAL_SPEED = 1.0  # rad/s, Gym's reset range
 MOMENTUM_SCALE = 0.25  # p = 0.25·θ̇ (the paper's choice)
 
 _WORLD_HALF_WIDTH = 2.2  # Gym draws world [-2.2, 2.2]² onto the screen
-_CROP_HALF_WIDTH = 1.2  # rod (1.0) + end cap (0.1) + margin, world units
+_CROP_HALF_WIDTH = 0.7  # world units: the crop is 1.4 × 1.4 ...
+_CROP_CENTRE_BELOW_PIVOT = 0.5  # ... centred 0.5 below the pivot
 
 
 @dataclass
 class PixelData:
-    """The pixel-pendulum data set.  Frames float32 in [0, 1]; coordinates float64.
+    """The pixel-pendulum data set.  Frames float32 in [0, 0.5]; coordinates float64.
 
     x_*, x_next_*: [N, 1568] observations x_t = (frame_t, frame_{t+1}) and x_{t+1}, each
     frame flattened row-major from 28×28.  coords_*: [N, 2] (θ rad, 0.25·θ̇ rad/s) at
     frame t.  episodes_test: [E_test, F-1, 1568] every observation of each test episode
     in time order (for rollouts and GIFs), with episode_coords_test [E_test, F-1, 2].
-    info: plain numbers (generation_seconds, seconds_per_frame, clipped_steps).
+    info: plain numbers (generation_seconds, seconds_per_frame).
     """
 
     x_train: Tensor
@@ -84,27 +84,37 @@ class PixelData:
     episode_coords_test: Tensor
     info: dict[str, float] = field(default_factory=dict)
 
+    def train_tensors(self) -> tuple[Tensor, Tensor]:
+        """What a model's loss takes: (x_t, x_{t+1})."""
+        return self.x_train, self.x_next_train
 
-def pendulum_hamiltonian(coords: Tensor) -> Tensor:
-    """H(θ, p) = 2p² + 3.75 cos θ, the true energy in the data's coordinates.
+    def test_tensors(self) -> tuple[Tensor, Tensor]:
+        return self.x_test, self.x_next_test
 
-    coords[..., 2] = (θ rad from upright, p = 0.25·θ̇) -> [...]; ¾ of the rod's energy in J.
-    """
-    theta, p = coords.unbind(-1)
-    return 2.0 * p.pow(2) + 3.75 * torch.cos(theta)
+    def readout_tensors(self) -> tuple[Tensor, Tensor]:
+        """(observations, their coordinates) to fit a latent -> coordinate map on."""
+        return self.x_train, self.coords_train
+
+    def reference(self) -> tuple[Tensor, Tensor, Tensor]:
+        """Test episodes as measured references: (t[T] in frames, coords [T, E, 2], x0 [E, 1568])."""
+        steps = self.episodes_test.shape[1]
+        return (torch.arange(steps, dtype=torch.float64), self.episode_coords_test.transpose(0, 1),
+                self.episodes_test[:, 0])
 
 
 def preprocess_frame(rgb: np.ndarray) -> np.ndarray:
     """Gym frame [S, S, 3] uint8 -> [28, 28] uint8 grey levels (rod 127, background 0).
 
-    Crops ±1.2 world units around the pivot, keeps red minus green, area-averages to 28×28.
+    Crops the 1.4 × 1.4 world square below the pivot, keeps red minus green, area-averages
+    to 28×28.
     """
     size = rgb.shape[0]
     if rgb.shape != (size, size, 3):
         raise InvalidValueError(f"expected a square RGB frame, got shape {rgb.shape}")
+    scale = size / (2 * _WORLD_HALF_WIDTH)  # pixels per world unit
     # Gym draws the pivot at (size//2, size//2) and then flips the image upside down.
-    row, col = size - 1 - size // 2, size // 2
-    half = round(_CROP_HALF_WIDTH * size / (2 * _WORLD_HALF_WIDTH))
+    row = size - 1 - size // 2 + round(_CROP_CENTRE_BELOW_PIVOT * scale)
+    col, half = size // 2, round(_CROP_HALF_WIDTH * scale)
     crop = rgb[row - half: row + half + 1, col - half: col + half + 1].astype(np.int16)
     red_minus_green = np.clip(crop[..., 0] - crop[..., 1], 0, 255).astype(np.uint8)
     image = Image.fromarray(red_minus_green, mode="L").resize((SIDE, SIDE), Image.Resampling.BOX)
@@ -112,11 +122,11 @@ def preprocess_frame(rgb: np.ndarray) -> np.ndarray:
 
 
 def render_episodes(n_episodes: int, n_frames: int, seed: int,
-                    show_progress: bool | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+                    show_progress: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Roll out zero-torque `Pendulum-v1` episodes and render every state.
 
-    Returns (frames [E, F, 28, 28] uint8, coords [E, F, 2] float64 (θ unwrapped,
-    0.25·θ̇), number of steps where Gym clipped θ̇ at ±8). Deterministic for `seed`.
+    Returns (frames [E, F, 28, 28] uint8, coords [E, F, 2] float64 = (θ from hanging,
+    unwrapped; 0.25·θ̇)). Deterministic for `seed`.
     """
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # headless: before pygame starts
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
@@ -130,23 +140,22 @@ def render_episodes(n_episodes: int, n_frames: int, seed: int,
     zero_torque = np.zeros(1, dtype=np.float32)
     env = gymnasium.make(ENV_ID, render_mode="rgb_array")
     pendulum = env.unwrapped
-    clipped = 0
     try:
         with progress_bar(n_episodes, f"render {ENV_ID}", show_progress) as advance:
             for episode in range(n_episodes):
                 env.reset(seed=seed)
-                pendulum.state = initial[episode].copy()
+                pendulum.state = initial[episode] + np.array([math.pi, 0.0])
                 for t in range(n_frames):
                     states[episode, t] = pendulum.state
+                    pendulum.last_u = None  # no torque arrow (it is empty at zero torque)
                     frames[episode, t] = preprocess_frame(env.render())
                     if t + 1 < n_frames:
                         env.step(zero_torque)
-                        clipped += int(abs(pendulum.state[1]) >= pendulum.max_speed)
                 advance(1)
     finally:
         env.close()
-    coords = states * np.array([1.0, MOMENTUM_SCALE])
-    return frames, coords, clipped
+    coords = (states - np.array([math.pi, 0.0])) * np.array([1.0, MOMENTUM_SCALE])
+    return frames, coords
 
 
 def _observations(frames: Tensor) -> Tensor:
@@ -164,34 +173,30 @@ def _pairs(observations: Tensor, coords: Tensor) -> tuple[Tensor, Tensor, Tensor
     return x, x_next, coords[:, :-2].reshape(-1, 2)
 
 
-def pixel_pendulum_dataset(n_episodes: int = 200, n_frames: int = 103, test_fraction: float = 0.2,
-                           seed: int = 0, use_cache: bool = True,
+def pixel_pendulum_dataset(recipe: PixelRecipe, seed: int, use_cache: bool = True,
                            show_progress: bool | None = None) -> PixelData:
-    """The paper's pixel-pendulum data: `n_episodes` episodes of `n_frames` frames.
+    """The paper's pixel-pendulum data for `recipe`, deterministic for `seed`.
 
-    The last `test_fraction` of the episodes are test. Deterministic for `seed`; the
-    rendered frames are cached on disk under (n_episodes, n_frames, seed) and the split
-    is taken after loading. See the module docstring for shapes, units and conventions.
+    The rendered frames are cached on disk under (recipe, seed); the split is taken after
+    loading. See the module docstring for shapes, units and conventions.
     """
+    n_episodes, n_frames, test_fraction = recipe.n_episodes, recipe.n_frames, recipe.test_fraction
     if n_frames < 3:
         raise InvalidValueError(f"n_frames must be at least 3 (one pair of stacked frames), got {n_frames}")
-    if not 0.0 < test_fraction < 1.0:
-        raise InvalidValueError(f"test_fraction must lie in (0, 1), got {test_fraction}")
     n_train = int(n_episodes * (1 - test_fraction))
-    if n_train < 1 or n_train == n_episodes:
+    if not 0.0 < test_fraction < 1.0 or n_train < 1 or n_train == n_episodes:
         raise InvalidValueError(
             f"{n_episodes} episodes with test_fraction {test_fraction} leave an empty train or test set")
 
     def build() -> tuple[dict[str, Tensor], dict[str, float]]:
         start = time.perf_counter()
-        frames, coords, clipped = render_episodes(n_episodes, n_frames, seed, show_progress)
+        frames, coords = render_episodes(n_episodes, n_frames, seed, show_progress)
         seconds = time.perf_counter() - start
-        info = {"generation_seconds": seconds, "seconds_per_frame": seconds / (n_episodes * n_frames),
-                "clipped_steps": float(clipped)}
+        info = {"generation_seconds": seconds, "seconds_per_frame": seconds / (n_episodes * n_frames)}
         return {"frames": torch.from_numpy(frames), "coords": torch.from_numpy(coords)}, info
 
     spec = {"name": "pixel-pendulum", "env": ENV_ID, "n_episodes": n_episodes, "n_frames": n_frames,
-            "seed": seed, "side": SIDE, "crop": _CROP_HALF_WIDTH, "filter": "box"}
+            "seed": seed, "side": SIDE, "crop": [_CROP_HALF_WIDTH, _CROP_CENTRE_BELOW_PIVOT], "filter": "box"}
     tensors, info = cached(spec, build, use_cache=use_cache)
     frames = tensors["frames"].reshape(n_episodes, n_frames, FRAME_SIZE).to(torch.float32) / 255.0
     observations = _observations(frames)

@@ -1,8 +1,6 @@
-"""Registry of dynamics models: `names()`, `build(kind, dim, ...)`, `from_spec(spec)`."""
+"""Registry of dynamics models: `names()`, `build(kind, dim, ...)`."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import torch
 
@@ -10,6 +8,7 @@ from ..errors import UnknownNameError
 from .base import DynamicsModel
 from .baseline import Baseline
 from .hnn import HNN
+from .latent import LatentModel
 
 _REGISTRY: dict[str, type[DynamicsModel]] = {
     Baseline.kind: Baseline,
@@ -23,16 +22,16 @@ def names() -> list[str]:
 
 
 def build(kind: str, dim: int, hidden: tuple[int, ...] = (200, 200),
-          generator: torch.Generator | None = None) -> DynamicsModel:
-    """A freshly initialised model of `kind` for states of size `dim`."""
+          generator: torch.Generator | None = None, obs_dim: int | None = None) -> DynamicsModel:
+    """A freshly initialised model of `kind` for states of size `dim`.
+
+    With `obs_dim`, the states are the latents of an autoencoder of observations of that
+    size (`LatentModel`), and `kind` names the latent dynamics model.
+    """
     if kind not in _REGISTRY:
         raise UnknownNameError(f"unknown model {kind!r}; known models: {', '.join(names())}")
-    return _REGISTRY[kind](dim, tuple(hidden), generator=generator)
+    dynamics = _REGISTRY[kind](dim, tuple(hidden), generator=generator)
+    return dynamics if obs_dim is None else LatentModel(dynamics, obs_dim, generator=generator)
 
 
-def from_spec(spec: dict[str, Any]) -> DynamicsModel:
-    """Rebuild (uninitialised weights) from `DynamicsModel.spec()`."""
-    return build(spec["kind"], int(spec["dim"]), tuple(spec["hidden"]))
-
-
-__all__ = ["HNN", "Baseline", "DynamicsModel", "build", "from_spec", "names"]
+__all__ = ["HNN", "Baseline", "DynamicsModel", "LatentModel", "build", "names"]

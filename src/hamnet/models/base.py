@@ -37,9 +37,32 @@ class DynamicsModel(nn.Module):
     def _time_derivative(self, x: Tensor) -> Tensor:
         raise NotImplementedError
 
-    def loss(self, x: Tensor, dxdt: Tensor) -> Tensor:
-        """Training objective: MSE of dx/dt over batch and state dimensions (a scalar)."""
-        return (self.time_derivative(x) - dxdt).pow(2).mean()
+    def loss_terms(self, x: Tensor, dxdt: Tensor) -> dict[str, Tensor]:
+        """Per-sample loss terms, each [N]; `loss` is the training objective.
+
+        State-space models: the MSE of dx/dt over state dimensions.
+        """
+        return {"loss": (self.time_derivative(x) - dxdt).pow(2).mean(dim=-1)}
+
+    def loss(self, *batch: Tensor) -> Tensor:
+        """Training objective on a batch (a scalar): the mean of `loss_terms(*batch)["loss"]`."""
+        return self.loss_terms(*batch)["loss"].mean()
+
+    def encode(self, x: Tensor) -> Tensor:
+        """Observation -> state the dynamics act on (identity for state-space models)."""
+        return x
+
+    def coordinates(self, x: Tensor) -> Tensor:
+        """State -> the system's coordinates (identity for state-space models)."""
+        return x
+
+    def fit_readout(self, x: Tensor, coords: Tensor) -> None:
+        """Fit the map from states to the system's coordinates (nothing to fit here)."""
+
+    @property
+    def has_hamiltonian(self) -> bool:
+        """Whether `hamiltonian(x)` (a learned energy) exists."""
+        return hasattr(self, "hamiltonian")
 
     def forward(self, x: Tensor) -> Tensor:
         return self.time_derivative(x)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ..hamiltonian import hamiltonian_vector_field
+from ..hamiltonian import symplectic_gradient
 from .base import DynamicsModel
 from .mlp import MLP
 
@@ -13,9 +13,9 @@ from .mlp import MLP
 class HNN(DynamicsModel):
     """H_θ: x[batch, dim] -> [batch];  dx/dt = J ∇H_θ (dq/dt = ∂H/∂p, dp/dt = -∂H/∂q).
 
-    The gradient is taken in-graph: under `torch.enable_grad()` the result is
-    differentiable with respect to the parameters (double backprop in training);
-    under `torch.no_grad()` no graph is kept.
+    ∇H_θ is the MLP's closed-form input gradient (`MLP.value_and_input_gradient`): the same
+    numbers as double backprop, built from plain tensor ops, so training needs one ordinary
+    backward and several runs can be trained at once under `torch.func.vmap`.
     """
 
     kind = "hnn"
@@ -30,5 +30,5 @@ class HNN(DynamicsModel):
         return self.net(x.to(self.dtype)).squeeze(-1).to(x.dtype)
 
     def _time_derivative(self, x: Tensor) -> Tensor:
-        create_graph = torch.is_grad_enabled()
-        return hamiltonian_vector_field(lambda z: self.net(z).squeeze(-1), x, create_graph=create_graph)
+        _, grad_h = self.net.value_and_input_gradient(x)
+        return symplectic_gradient(grad_h)

@@ -33,3 +33,24 @@ class MLP(nn.Module):
         for layer in self.hidden_layers:
             x = self.activation(layer(x))
         return self.output_layer(x)
+
+    def value_and_input_gradient(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """For a scalar output (out_dim = 1): (f(x) [...], ∂f/∂x [..., in_dim]).
+
+        Backpropagates through the layers in closed form, δ_{k-1} = (δ_k W_k) ⊙ σ'(a_{k-1}),
+        with plain tensor ops: the result stays differentiable with respect to the parameters
+        (one ordinary backward trains through it) and works under `torch.func.vmap`.
+        """
+        activations = []
+        for layer in self.hidden_layers:
+            x = self.activation(layer(x))
+            activations.append(x)
+        value = self.output_layer(x).squeeze(-1)
+        delta = self.output_layer.weight[0] * self._slope(activations[-1])
+        for k in range(len(self.hidden_layers) - 1, 0, -1):
+            delta = (delta @ self.hidden_layers[k].weight) * self._slope(activations[k - 1])
+        return value, delta @ self.hidden_layers[0].weight
+
+    def _slope(self, h: Tensor) -> Tensor:
+        """σ'(a) from h = σ(a): 1 − h² for tanh, 1[h > 0] for ReLU."""
+        return 1 - h * h if self.activation is torch.tanh else (h > 0).to(h.dtype)

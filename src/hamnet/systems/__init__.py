@@ -9,6 +9,7 @@ from ..errors import UnknownNameError
 from .base import EnergyProtocol, System, TrajectoryRecipe
 from .nbody import ThreeBody, TwoBody
 from .pendulum import Pendulum
+from .pixel_pendulum import PixelPendulum
 from .real_pendulum import RealPendulum
 from .spring import Spring
 
@@ -18,6 +19,7 @@ _REGISTRY: dict[str, type[System]] = {
     RealPendulum.name: RealPendulum,
     TwoBody.name: TwoBody,
     ThreeBody.name: ThreeBody,
+    PixelPendulum.name: PixelPendulum,
 }
 
 

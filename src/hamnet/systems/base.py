@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
@@ -40,6 +40,8 @@ class EnergyProtocol:
     With `on_test_segment`, the reference is instead the measured test segment of the data
     set (its first state, its own time stamps); `n_states`, `t_end`, `n_points` are unused.
     `plot_t_end` (None: `t_end`) is the horizon of the rollouts drawn in a run's figures.
+    `reversibility_steps` > 0 also measures time reversibility: roll forward that many
+    time units, then backward as many, and score the distance to the start.
     """
 
     n_states: int = 15
@@ -47,6 +49,7 @@ class EnergyProtocol:
     n_points: int = 100
     on_test_segment: bool = False
     plot_t_end: float | None = None
+    reversibility_steps: int = 0
 
 
 class System:
@@ -58,7 +61,9 @@ class System:
 
     name: ClassVar[str]
     dim: ClassVar[int]
-    recipe: ClassVar[TrajectoryRecipe | None] = None
+    recipe: ClassVar[Any] = None  # a frozen dataclass (e.g. TrajectoryRecipe) read by the data source
+    #: Size of what models observe when it is not the state itself (pixels), else None.
+    observation_dim: ClassVar[int | None] = None
     #: Where training data comes from: a key of `hamnet.data.SOURCES`.
     data_source: ClassVar[str] = "trajectories"
     energy_protocol: ClassVar[EnergyProtocol] = EnergyProtocol()

@@ -1,0 +1,150 @@
+"""Shared helpers for the benchmarks: timing, machine description, GEMM rate, SciPy rollouts.
+
+Every benchmark script runs the same work two ways (hamnet's path and an in-repo reference
+written the way the original HNN code did it) and prints ratios; see benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+
+#: Width of the hidden layers of the paper's MLP (input -> 200 -> 200 -> output).
+HIDDEN = 200
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Wall-clock seconds over repeats of one call."""
+
+    best: float
+    median: float
+
+
+def measure(fn: Callable[[], Any], repeats: int = 1, warmup: int = 0) -> tuple[Any, Timing]:
+    """Call `fn` `warmup` times untimed, then `repeats` times timed (`time.perf_counter`).
+
+    Returns (the last call's result, its Timing).
+    """
+    for _ in range(warmup):
+        fn()
+    seconds = []
+    result = None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = fn()
+        seconds.append(time.perf_counter() - start)
+    return result, Timing(min(seconds), statistics.median(seconds))
+
+
+def parse_args(description: str) -> argparse.Namespace:
+    """The benchmarks' command line: `--quick` for reduced sizes (a smoke run)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help="reduced sizes: a smoke run, not the figures")
+    return parser.parse_args()
+
+
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (else `platform.processor()`)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def machine() -> str:
+    """One line describing where the figures were taken."""
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return (f"{cpu_model()}, {os.cpu_count()} cores ({usable} usable), torch {torch.__version__} "
+            f"with {torch.get_num_threads()} threads, numpy {np.__version__}, "
+            f"Python {platform.python_version()}")
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process so far, MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def print_header(title: str, quick: bool) -> None:
+    """Title, machine and its current load (figures taken on a busy machine are not comparable)."""
+    print(f"{title}{'  [--quick: reduced sizes, smoke figures only]' if quick else ''}")
+    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f}")
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """A plain aligned table; floats printed with 4 significant digits."""
+    cells = [[f"{v:.4g}" if isinstance(v, float) else str(v) for v in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+    print("  ".join(h.rjust(w) for h, w in zip(headers, widths)))
+    for row in cells:
+        print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
+
+
+def print_footer(headline: str) -> None:
+    """Peak memory, then the headline figure as the very last line."""
+    print(f"peak RSS {peak_rss_mib():.0f} MiB")
+    print(headline)
+
+
+def gemm_rate(n: int, width: int = HIDDEN, repeats: int = 7, inner: int = 20) -> float:
+    """Measured fp32 FLOP/s of the GEMMs a [n, width] x [width, width] linear layer runs.
+
+    Times the forward x @ W^T, the input gradient g @ W and the weight gradient g^T @ x
+    (2 n width^2 FLOP each), best of `repeats` samples of `inner` calls each.
+    """
+    generator = torch.Generator().manual_seed(0)
+    x, g = (torch.randn(n, width, generator=generator) for _ in range(2))
+    w = torch.randn(width, width, generator=generator)
+
+    def gemms() -> None:
+        for _ in range(inner):
+            torch.mm(x, w.t())
+            torch.mm(g, w)
+            torch.mm(g.t(), x)
+
+    _, timing = measure(gemms, repeats=repeats, warmup=1)
+    return 3 * inner * 2 * n * width**2 / timing.best
+
+
+def counted(fn: Callable[..., Any]) -> tuple[Callable[..., Any], list[int]]:
+    """`fn` wrapped to count its calls (in the returned one-element list)."""
+    calls = [0]
+
+    def wrapped(*args: Any) -> Any:
+        calls[0] += 1
+        return fn(*args)
+
+    return wrapped, calls
+
+
+def scipy_rollout(field: Callable[[np.ndarray], np.ndarray], x0: np.ndarray, t: np.ndarray,
+                  rtol: float, atol: float) -> tuple[np.ndarray, float]:
+    """The original code's way: `solve_ivp` (RK45) one trajectory at a time, field on one state.
+
+    field: y[dim] -> dy/dt[dim];  x0: [k, dim];  t: [T].
+    Returns (states [T, k, dim], mean field evaluations per trajectory).
+    """
+    from scipy.integrate import solve_ivp  # the `bench` extra
+
+    paths, evaluations = [], []
+    for y0 in x0:
+        solution = solve_ivp(lambda _t, y: field(y), (float(t[0]), float(t[-1])), y0, t_eval=t,
+                             method="RK45", rtol=rtol, atol=atol)
+        if not solution.success:
+            raise RuntimeError(f"solve_ivp failed: {solution.message}")
+        paths.append(solution.y.T)
+        evaluations.append(solution.nfev)
+    return np.stack(paths, axis=1), float(np.mean(evaluations))

@@ -1,0 +1,116 @@
+"""Dynamics in the latent space of an autoencoder (the paper's pixel pendulum).
+
+An MLP autoencoder maps observations (two stacked 28×28 frames, 1568 values in [0, 1]) to a
+2-D latent z = (w, dw) and back; a state-space model (HNN or baseline, from the registry)
+learns the latent dynamics. Time is measured in frames: one Euler step of Δt = 1 frame
+predicts the next latent, as the paper trains it.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from .base import DynamicsModel
+
+#: Weight of the latent-dynamics term in the loss (the paper's 0.1).
+DYNAMICS_WEIGHT = 0.1
+
+
+class Autoencoder(nn.Module):
+    """The paper's MLP autoencoder: obs → 200 → 200 → 200 → latent and back.
+
+    ReLU; the 2nd and 3rd hidden layers of each half are residual (h = h + relu(W h + b));
+    orthogonal weights. obs [..., obs_dim] <-> z [..., latent_dim].
+    """
+
+    def __init__(self, obs_dim: int, latent_dim: int, width: int = 200,
+                 generator: torch.Generator | None = None):
+        super().__init__()
+        self.encoder = nn.ModuleList([nn.Linear(obs_dim, width), nn.Linear(width, width),
+                                      nn.Linear(width, width), nn.Linear(width, latent_dim)])
+        self.decoder = nn.ModuleList([nn.Linear(latent_dim, width), nn.Linear(width, width),
+                                      nn.Linear(width, width), nn.Linear(width, obs_dim)])
+        with torch.no_grad():
+            for layer in [*self.encoder, *self.decoder]:
+                nn.init.orthogonal_(layer.weight, generator=generator)
+                bound = layer.in_features ** -0.5
+                nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+
+    @staticmethod
+    def _run(layers: nn.ModuleList, x: Tensor) -> Tensor:
+        first, *residual, last = layers
+        h = torch.relu(first(x))
+        for layer in residual:
+            h = h + torch.relu(layer(h))
+        return last(h)
+
+    def encode(self, obs: Tensor) -> Tensor:
+        return self._run(self.encoder, obs)
+
+    def decode(self, z: Tensor) -> Tensor:
+        return self._run(self.decoder, z)
+
+
+class LatentModel(DynamicsModel):
+    """Autoencoder + latent dynamics model.  Observations [N, obs_dim], latents [N, dim].
+
+    `time_derivative(z)` is the latent model's (per frame); `hamiltonian(z)` exists when
+    the latent model has one. Loss per pair (x_t, x_{t+1}), the paper's: autoencoder MSE
+    + canonical-coordinate term (dw − (w_{t+1} − w_t))² + 0.1 · MSE(z_{t+1}, z_t + dz/dt).
+    A fitted affine `readout` maps latents to the system's coordinates (q, p) for
+    evaluation (`fit_readout`, done after training and saved with the weights).
+    """
+
+    def __init__(self, dynamics: DynamicsModel, obs_dim: int, generator: torch.Generator | None = None):
+        super().__init__(dynamics.dim, dynamics.hidden)
+        self.kind = dynamics.kind
+        self.obs_dim = obs_dim
+        self.autoencoder = Autoencoder(obs_dim, dynamics.dim, generator=generator)
+        self.dynamics = dynamics
+        self.register_buffer("readout", torch.zeros(dynamics.dim + 1, dynamics.dim))
+
+    def spec(self) -> dict:
+        return super().spec() | {"obs_dim": self.obs_dim}
+
+    def encode(self, obs: Tensor) -> Tensor:
+        """obs [N, obs_dim] -> z [N, dim], in obs's dtype."""
+        return self.autoencoder.encode(obs.to(self.dtype)).to(obs.dtype)
+
+    def decode(self, z: Tensor) -> Tensor:
+        """z [N, dim] -> obs [N, obs_dim], in z's dtype."""
+        return self.autoencoder.decode(z.to(self.dtype)).to(z.dtype)
+
+    def _time_derivative(self, z: Tensor) -> Tensor:
+        return self.dynamics._time_derivative(z)
+
+    @property
+    def has_hamiltonian(self) -> bool:
+        return hasattr(self.dynamics, "hamiltonian")
+
+    def hamiltonian(self, z: Tensor) -> Tensor:
+        """Learned energy of latents (HNN only).  z [N, dim] -> [N]."""
+        return self.dynamics.hamiltonian(z)
+
+    def loss_terms(self, x: Tensor, x_next: Tensor) -> dict[str, Tensor]:
+        """Per-pair terms, each [N]: `loss` (their weighted sum) and its three parts."""
+        z, z_next = self.autoencoder.encode(x), self.autoencoder.encode(x_next)
+        autoencoder = (x - self.autoencoder.decode(z)).pow(2).mean(-1)
+        w, dw = z[:, :1], z[:, 1:2]
+        canonical = (dw - (z_next[:, :1] - w)).pow(2).mean(-1)
+        dynamics = (z_next - (z + self._time_derivative(z))).pow(2).mean(-1)
+        return {"loss": autoencoder + canonical + DYNAMICS_WEIGHT * dynamics,
+                "autoencoder": autoencoder, "canonical": canonical, "dynamics": dynamics}
+
+    def coordinates(self, z: Tensor) -> Tensor:
+        """Latents -> the system's coordinates by the fitted affine readout.  [..., dim] -> [..., dim]."""
+        readout = self.readout.to(z.dtype)
+        return z @ readout[:-1] + readout[-1]
+
+    @torch.no_grad()
+    def fit_readout(self, x: Tensor, coords: Tensor) -> None:
+        """Least-squares affine map from encoded `x` [N, obs_dim] to `coords` [N, dim] (float64)."""
+        z = self.encode(x.to(self.dtype)).to(torch.float64)
+        design = torch.cat([z, torch.ones_like(z[:, :1])], dim=-1)
+        solution = torch.linalg.lstsq(design, coords.to(torch.float64)).solution
+        self.readout.copy_(solution.to(self.readout.dtype))

@@ -1,0 +1,51 @@
+"""Pixel pendulum: Gymnasium's Pendulum-v1 seen through rendered frames (paper §2).
+
+Coordinates (θ, p): θ from the hanging position in rad, p = 0.25·θ̇ (θ̇ in rad/s), the
+paper's choice. Gym's rod (m = 1, l = 1, I = 1/3, g = 10) gives θ̈ = −15 sin θ, so
+H = 2p² + 3.75(1 − cos θ) generates the flow: dθ/dt = 4p, dp/dt = −3.75 sin θ.
+Models never see these coordinates: they learn from stacked frames (`observation_dim`),
+in a latent space whose time unit is one frame (0.05 s).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from .base import EnergyProtocol, System
+
+
+@dataclass(frozen=True)
+class PixelRecipe:
+    """The paper's pixel data: `n_episodes` zero-torque episodes of `n_frames` frames, the
+    last `test_fraction` of the episodes test (`hamnet.data.pixels`)."""
+
+    n_episodes: int = 200
+    n_frames: int = 103
+    test_fraction: float = 0.2
+
+
+class PixelPendulum(System):
+    name = "pixel-pendulum"
+    dim = 2
+    observation_dim = 2 * 28 * 28  # two stacked 28×28 frames
+    description = "Gym Pendulum-v1 frames (28×28, two stacked), latent HNN; H = 2p^2 + 3.75(1 - cos q)"
+    data_source = "pixel-pendulum"
+    recipe = PixelRecipe()
+    energy_protocol = EnergyProtocol(on_test_segment=True, reversibility_steps=60)
+
+    def hamiltonian(self, x: Tensor) -> Tensor:
+        q, p = x[..., 0], x[..., 1]
+        return 2 * p**2 + 3.75 * (1 - torch.cos(q))
+
+    def vector_field(self, x: Tensor) -> Tensor:
+        q, p = x[..., 0], x[..., 1]
+        return torch.stack([4 * p, -3.75 * torch.sin(q)], dim=-1)
+
+    def sample_initial(self, n: int, generator: torch.Generator) -> Tensor:
+        """The episodes' initial states: θ ~ U(−π/6, π/6), θ̇ ~ U(−1, 1).  -> [n, 2] float64."""
+        u = 2 * torch.rand(n, 2, generator=generator, dtype=torch.float64) - 1
+        return u * torch.tensor([math.pi / 6, 0.25], dtype=torch.float64)

@@ -1,0 +1,81 @@
+"""Pixel pendulum: frame preprocessing, stacked-frame pairing, a tiny end-to-end run."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import hamnet
+from hamnet.data.pixels import FRAME_SIZE, OBS_SIZE, SIDE, pixel_pendulum_dataset, preprocess_frame, render_episodes
+from hamnet.runs import RunConfig, evaluate_run, plot_run, train_run
+from hamnet.systems.pixel_pendulum import PixelRecipe
+
+TINY = PixelRecipe(n_episodes=5, n_frames=12, test_fraction=0.2)
+
+
+@pytest.fixture(scope="module")
+def tiny() -> hamnet.data.PixelData:
+    return pixel_pendulum_dataset(TINY, seed=3)
+
+
+def test_rendering_is_headless_and_preprocessing_shapes() -> None:
+    frames, coords = render_episodes(2, 4, seed=0, show_progress=False)
+    assert os.environ.get("SDL_VIDEODRIVER") == "dummy"
+    assert frames.shape == (2, 4, SIDE, SIDE) and frames.dtype == np.uint8
+    assert coords.shape == (2, 4, 2)
+    assert frames.max() <= 127 and frames.min() == 0  # red − green: rod 127, background 0
+    assert (frames > 60).sum(axis=(-2, -1)).min() > 20  # the rod is visible in every frame
+    assert np.abs(coords[:, 0, 0]).max() < np.pi / 6 and np.abs(coords[:, 0, 1]).max() <= 0.25
+
+
+def test_preprocess_rejects_non_square_frames() -> None:
+    with pytest.raises(hamnet.errors.InvalidValueError):
+        preprocess_frame(np.zeros((10, 12, 3), dtype=np.uint8))
+
+
+def test_stacked_frames_pair_up(tiny) -> None:
+    n_train_episodes, pairs = 4, TINY.n_frames - 2
+    assert tiny.x_train.shape == (n_train_episodes * pairs, OBS_SIZE)
+    assert tiny.x_test.shape == (pairs, OBS_SIZE)
+    assert 0.0 <= float(tiny.x_train.min()) and float(tiny.x_train.max()) <= 0.5
+    # x_t = (frame t, frame t+1), x_{t+1} = (frame t+1, frame t+2): they share frame t+1
+    assert torch.equal(tiny.x_train[:, FRAME_SIZE:], tiny.x_next_train[:, :FRAME_SIZE])
+    # consecutive pairs within an episode chain up; episodes do not leak into each other
+    assert torch.equal(tiny.x_next_train[0], tiny.x_train[1])
+    assert not torch.equal(tiny.x_next_train[pairs - 1], tiny.x_train[pairs])
+    assert tiny.episodes_test.shape == (1, TINY.n_frames - 1, OBS_SIZE)
+
+
+def test_coordinates_follow_the_pendulum_hamiltonian(tiny) -> None:
+    """Gym steps with semi-implicit Euler (Δt = 0.05 s), which exactly conserves the shadow
+    Hamiltonian H − (Δt/2)·∂H/∂p·∂H/∂θ of H = 2p² + 3.75(1 − cos θ) up to O(Δt²): a sharp check
+    of the conventions (θ from hanging, p = 0.25·θ̇, signs). H itself oscillates within a swing."""
+    system = hamnet.systems.get("pixel-pendulum")
+    theta, p = tiny.episode_coords_test[0].unbind(-1)
+    energy = system.hamiltonian(tiny.episode_coords_test[0])
+    shadow = energy - 0.025 * (4 * p) * (3.75 * torch.sin(theta))
+    assert float((shadow - shadow[0]).abs().max()) < 2e-3 * float(shadow[0])
+    assert float((energy - energy[0]).abs().max()) > 10 * float((shadow - shadow[0]).abs().max())
+
+
+def test_tiny_pixel_run_end_to_end(tmp_path) -> None:
+    config = RunConfig.for_task("pixel-pendulum", "hnn", preset="quick", steps=30)
+    config = dataclasses.replace(config, recipe=dataclasses.asdict(TINY))
+    model, _ = train_run(config, tmp_path / "run", show_progress=False)
+    metrics = evaluate_run(tmp_path / "run")
+    for key in ("train_loss", "test_loss_autoencoder", "test_loss_canonical", "test_loss_dynamics",
+                "energy_mse", "reversibility_error"):
+        assert np.isfinite(metrics[key]), key
+    loaded = hamnet.load(tmp_path / "run")
+    assert torch.equal(loaded.readout, model.readout) and bool(model.readout.abs().sum() > 0)
+    x = config.dataset().x_test[:4]
+    assert torch.equal(loaded.encode(x), model.encode(x))
+    names = {p.name for p in plot_run(tmp_path / "run")}
+    assert {"pixel_rollout.gif", "pixel_rollout_strip.png", "latent_portrait.png", "energy_bump.gif"} <= names
+    with Image.open(tmp_path / "run" / "pixel_rollout.gif") as gif:
+        assert gif.n_frames == TINY.n_frames - 1  # the whole test episode
