@@ -44,3 +44,13 @@ def test_rollout_rejects_bad_input() -> None:
         hamnet.rollout(f, torch.zeros(2, dtype=torch.float64), t)
     with pytest.raises(InvalidValueError, match="increasing"):
         hamnet.rollout(f, torch.zeros(2, 2, dtype=torch.float64), t.flip(0))
+
+
+def test_dopri5_controls_each_trajectory_and_marks_blow_up() -> None:
+    """x' = x² from x0 blows up at t = 1/x0: the trajectory from 2 fails at t = 0.5 and comes
+    back NaN from there, the one from 0.5 (exact x0 / (1 − x0 t)) is unaffected."""
+    x0 = torch.tensor([[0.5], [2.0]], dtype=torch.float64)
+    t = torch.linspace(0, 1, 5, dtype=torch.float64)
+    xs = hamnet.rollout(lambda x: x**2, x0, t).squeeze(-1)
+    torch.testing.assert_close(xs[:, 0], 0.5 / (1 - 0.5 * t), rtol=1e-8, atol=0)
+    assert xs[1, 1] == pytest.approx(4.0, rel=1e-8) and bool(xs[2:, 1].isnan().all())

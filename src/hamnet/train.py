@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import torch
 from torch import Tensor
@@ -58,17 +58,41 @@ class TrainHistory:
 StepCallback = Callable[[int], None]
 
 
-def batch_indices(n: int, batch_size: int | None, generator: torch.Generator) -> Tensor | None:
-    """Random rows for one step (None: the full batch)."""
-    if batch_size is None or batch_size >= n:
-        return None
-    return torch.randperm(n, generator=generator)[:batch_size]
+class BatchSampler:
+    """Minibatches without replacement, epoch by epoch: one random permutation of the N rows
+    per pass, cut into consecutive batches (an incomplete last batch is skipped). Full
+    batch (None) when `batch_size` is None or ≥ N."""
+
+    def __init__(self, n: int, batch_size: int | None, generator: torch.Generator):
+        self.n, self.batch_size, self.generator = n, batch_size, generator
+        self.order, self.position = torch.empty(0, dtype=torch.long), 0
+
+    def next(self) -> Tensor | None:
+        """Row indices of the next batch [batch_size] (None: the full batch)."""
+        if self.batch_size is None or self.batch_size >= self.n:
+            return None
+        if self.position + self.batch_size > self.order.numel():
+            self.order, self.position = torch.randperm(self.n, generator=self.generator), 0
+        self.position += self.batch_size
+        return self.order[self.position - self.batch_size: self.position]
+
+    def state_dict(self) -> dict:
+        return {"generator": self.generator.get_state(), "order": self.order, "position": self.position}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.generator.set_state(state["generator"])
+        self.order, self.position = state["order"], int(state["position"])
+
+
+def adam(parameters: Iterable[Tensor], settings: "TrainSettings") -> torch.optim.Adam:
+    """The paper's optimiser, with PyTorch's fused (single-kernel) update."""
+    return torch.optim.Adam(parameters, lr=settings.lr, weight_decay=settings.weight_decay, fused=True)
 
 
 def _save_checkpoint(path: Path, step: int, model: DynamicsModel, optimizer: torch.optim.Optimizer,
-                     generator: torch.Generator, losses: Tensor, history: TrainHistory) -> None:
+                     sampler: BatchSampler, losses: Tensor, history: TrainHistory) -> None:
     state = {"step": step, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-             "generator": generator.get_state(), "losses": losses[:step].clone(),
+             "sampler": sampler.state_dict(), "losses": losses[:step].clone(),
              "history": history.to_dict()}
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
@@ -105,8 +129,8 @@ def train(
     train_data = tuple(t.to(model.dtype) for t in train_data)
     test_data = tuple(t.to(model.dtype) for t in test_data)
     n = train_data[0].shape[0]
-    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
-    generator = torch.Generator().manual_seed(seed)
+    optimizer = adam(model.parameters(), settings)
+    sampler = BatchSampler(n, settings.batch_size, torch.Generator().manual_seed(seed))
     losses = torch.empty(settings.steps, dtype=torch.float64)
     history = TrainHistory()
     start_step = 0
@@ -114,7 +138,7 @@ def train(
         state = _load_checkpoint(checkpoint)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
-        generator.set_state(state["generator"])
+        sampler.load_state_dict(state["sampler"])
         start_step = int(state["step"])
         losses[:start_step] = state["losses"]
         history = TrainHistory(**state["history"])
@@ -122,7 +146,7 @@ def train(
     clock = time.perf_counter()
     with progress_bar(settings.steps - start_step, f"train {model.kind}", show_progress) as advance:
         for step in range(start_step, settings.steps):
-            index = batch_indices(n, settings.batch_size, generator)
+            index = sampler.next()
             batch = train_data if index is None else tuple(t[index] for t in train_data)
             loss = model.loss(*batch)
             optimizer.zero_grad(set_to_none=True)
@@ -142,7 +166,7 @@ def train(
             if checkpoint is not None and done % settings.checkpoint_every == 0 and done < settings.steps:
                 history.seconds += time.perf_counter() - clock
                 clock = time.perf_counter()
-                _save_checkpoint(checkpoint, done, model, optimizer, generator, losses, history)
+                _save_checkpoint(checkpoint, done, model, optimizer, sampler, losses, history)
             if on_step is not None:
                 on_step(done)
     history.seconds += time.perf_counter() - clock

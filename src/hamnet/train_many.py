@@ -21,7 +21,7 @@ from torch.func import functional_call, stack_module_state, vmap
 from .errors import InvalidValueError
 from .models import DynamicsModel
 from .progress import progress_bar
-from .train import TrainHistory, TrainSettings, batch_indices, check_finite
+from .train import BatchSampler, TrainHistory, TrainSettings, adam, check_finite
 
 
 class _Objective(nn.Module):
@@ -65,15 +65,15 @@ def train_many(models: list[DynamicsModel], train_data: list[tuple[Tensor, ...]]
         return functional_call(template, (p, b), batch)
 
     batched_loss = vmap(loss_of_run)
-    optimizer = torch.optim.Adam(list(params.values()), lr=settings.lr, weight_decay=settings.weight_decay)
-    generators = [torch.Generator().manual_seed(seed) for seed in seeds]
+    optimizer = adam(list(params.values()), settings)
     n = train_x[0].shape[1]
+    samplers = [BatchSampler(n, settings.batch_size, torch.Generator().manual_seed(seed)) for seed in seeds]
     losses = torch.empty(settings.steps, runs, dtype=torch.float64)
     histories = [TrainHistory() for _ in range(runs)]
     clock = time.perf_counter()
     with progress_bar(settings.steps, f"train {models[0].kind} ×{runs}", show_progress) as advance:
         for step in range(settings.steps):
-            indices = [batch_indices(n, settings.batch_size, g) for g in generators]
+            indices = [sampler.next() for sampler in samplers]
             batch = train_x if indices[0] is None else tuple(
                 torch.stack([t[r, index] for r, index in enumerate(indices)]) for t in train_x)
             run_losses = batched_loss(params, buffers, *batch)

@@ -44,32 +44,37 @@ class NBody(System):
     def _mass(self, x: Tensor) -> Tensor:
         return torch.tensor(self.masses, dtype=x.dtype, device=x.device)
 
-    def _separations(self, q: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """Pairwise geometry.  q[..., N, 2] -> (d[..., N, N, 2] = q_j − q_i, r²[..., N, N], off[N, N]).
+    def _pairs(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Geometry of the pairs i < j (P of them), as 2-D tensors (fast for big batches).
 
-        The diagonal of r² is set to 1 (instead of 0) so that powers of it stay finite;
-        `off` is 1 off the diagonal, 0 on it, for masking self-interaction.
+        x[..., dim] -> (dx, dy [..., P] = q_j − q_i, r² [..., P], G m_i m_j [P]).
         """
-        eye = torch.eye(self.n_bodies, dtype=q.dtype, device=q.device)
-        d = q.unsqueeze(-3) - q.unsqueeze(-2)
-        return d, (d**2).sum(-1) + eye, 1 - eye
+        first, second = torch.triu_indices(self.n_bodies, self.n_bodies, offset=1, device=x.device)
+        qx, qy = x[..., 0: 2 * self.n_bodies: 2], x[..., 1: 2 * self.n_bodies: 2]
+        dx, dy = qx[..., second] - qx[..., first], qy[..., second] - qy[..., first]
+        m = self._mass(x)
+        return dx, dy, dx * dx + dy * dy, self.gravity * m[first] * m[second]
 
     def hamiltonian(self, x: Tensor) -> Tensor:
         """Total energy (kinetic + gravitational potential).  x[..., dim] -> [...]."""
-        m = self._mass(x)
-        kinetic = ((self.momenta(x) ** 2).sum(-1) / (2 * m)).sum(-1)
-        _, r2, off = self._separations(self.body_positions(x))
-        pair_mass = m.unsqueeze(-1) * m * off  # [N, N], zero on the diagonal
-        potential = -0.5 * self.gravity * (pair_mass / r2.sqrt()).sum((-2, -1))
-        return kinetic + potential
+        kinetic = ((self.momenta(x) ** 2).sum(-1) / (2 * self._mass(x))).sum(-1)
+        _, _, r2, pair_mass = self._pairs(x)
+        return kinetic - (pair_mass * r2.rsqrt()).sum(-1)
 
     def vector_field(self, x: Tensor) -> Tensor:
-        """dq_i/dt = p_i / m_i,  dp_i/dt = Σ_j G m_i m_j (q_j − q_i) / r_ij³.  x[..., dim] -> [..., dim]."""
-        m = self._mass(x)
-        d, r2, _ = self._separations(self.body_positions(x))  # diagonal of d is 0: no self-force
-        weight = self.gravity * m.unsqueeze(-1) * m * r2.pow(-1.5)  # [..., N, N]
-        force = (weight.unsqueeze(-1) * d).sum(-2)  # [..., N, 2]
-        velocity = self.momenta(x) / m.unsqueeze(-1)
+        """dq_i/dt = p_i / m_i,  dp_i/dt = Σ_j G m_i m_j (q_j − q_i) / r_ij³.  x[..., dim] -> [..., dim].
+
+        Pair forces are summed onto bodies by the incidence matrix C [P, N] (+1 on a pair's
+        first body, −1 on its second): Newton's third law by construction.
+        """
+        dx, dy, r2, pair_mass = self._pairs(x)
+        weight = pair_mass / (r2 * r2.sqrt())  # G m_i m_j / r³  [..., P]
+        first, second = torch.triu_indices(self.n_bodies, self.n_bodies, offset=1, device=x.device)
+        incidence = torch.zeros(first.numel(), self.n_bodies, dtype=x.dtype, device=x.device)
+        pairs = torch.arange(first.numel(), device=x.device)
+        incidence[pairs, first], incidence[pairs, second] = 1.0, -1.0
+        force = torch.stack([(weight * dx) @ incidence, (weight * dy) @ incidence], dim=-1)  # [..., N, 2]
+        velocity = self.momenta(x) / self._mass(x).unsqueeze(-1)
         return torch.cat([velocity.flatten(-2), force.flatten(-2)], dim=-1)
 
     def _state(self, q: Tensor, p: Tensor) -> Tensor:
