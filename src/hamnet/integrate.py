@@ -37,7 +37,7 @@ def _adaptive(f: VectorField, x0: Tensor, t: Tensor, rtol: float, atol: float) -
     solution = solver.solve(problem)
     # A trajectory that failed (a diverging learned field) filled only its first points.
     reached = torch.arange(t.numel(), device=t.device) < solution.stats["n_initialized"][:, None]
-    return solution.ys.masked_fill(~reached[..., None], float("nan")).transpose(0, 1)
+    return solution.ys.masked_fill(~reached[..., None], float("nan")).transpose(0, 1).contiguous()
 
 
 def rollout(

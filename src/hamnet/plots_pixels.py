@@ -126,13 +126,14 @@ def energy_bump_frames(model: DynamicsModel, start: Tensor, steps: int) -> tuple
 
 def pixel_figures(system: System, models: dict[str, DynamicsModel], rollouts: dict[str, Rollouts],
                   data, out_dir: Path, title: str, prefix: str = "") -> list[Path]:
-    """The pixel task's pictures: decoded-rollout GIF + strip PNG (true | each model), the
-    latent portrait, and (for models with a learned H) the add-energy-halfway GIF."""
-    episode = data.episodes_test[0]
-    panels = {"true": first_frames(episode[:GIF_STEPS])}
-    panels |= {label: decoded_frames(models[label], r.states[:GIF_STEPS, 0]) for label, r in rollouts.items()}
+    """The pixel task's pictures: decoded-rollout GIF + strip PNG (true | each model) of the
+    test episode with the widest swing, the latent portrait, and (for models with a learned
+    H) the add-energy-halfway GIF from that episode's start."""
+    shown = int(system.hamiltonian(data.episode_coords_test[:, 0]).argmax())  # the widest swing
+    panels = {"true": first_frames(data.episodes_test[shown, :GIF_STEPS])}
+    panels |= {label: decoded_frames(models[label], r.states[:GIF_STEPS, shown]) for label, r in rollouts.items()}
     paths = [save_gif(panels, out_dir / f"{prefix}pixel_rollout.gif"),
-             save_figure(strip_figure(panels, f"{title} · first test episode, every 5th frame"),
+             save_figure(strip_figure(panels, f"{title} · test episode {shown} (widest swing), every 5th frame"),
                          out_dir / f"{prefix}pixel_rollout_strip.png")]
     coords = data.episode_coords_test.reshape(-1, system.dim)
     observations = data.episodes_test.reshape(-1, data.episodes_test.shape[-1])
@@ -140,7 +141,7 @@ def pixel_figures(system: System, models: dict[str, DynamicsModel], rollouts: di
                              out_dir / f"{prefix}latent_portrait.png"))
     for label, model in models.items():
         if model.has_hamiltonian:
-            frames, _ = energy_bump_frames(model, rollouts[label].states[0, 0], GIF_STEPS // 2)
+            frames, _ = energy_bump_frames(model, rollouts[label].states[0, shown], GIF_STEPS // 2)
             name = f"{prefix}energy_bump{'' if len(models) == 1 else '_' + label}.gif"
             paths.append(save_gif({f"{label}: p x{BUMP_FACTOR} at t={GIF_STEPS // 2}": frames}, out_dir / name))
     return paths

@@ -16,7 +16,8 @@ from .paper import METRICS
 
 Record = dict[str, Any]
 
-METRIC_TITLES = {"train_loss": "Train loss (dx/dt MSE)", "test_loss": "Test loss (dx/dt MSE)",
+METRIC_TITLES = {"train_loss": "Train loss (dx/dt MSE; pixel pendulum: the paper's whole objective)",
+                 "test_loss": "Test loss (dx/dt MSE; pixel pendulum: the paper's whole objective)",
                  "energy_mse": "Energy MSE along rollouts"}
 MODEL_TITLES = {"baseline": "Baseline", "hnn": "HNN"}
 

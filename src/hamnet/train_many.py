@@ -21,7 +21,7 @@ from torch.func import functional_call, stack_module_state, vmap
 from .errors import InvalidValueError
 from .models import DynamicsModel
 from .progress import progress_bar
-from .train import BatchSampler, TrainHistory, TrainSettings, adam, check_finite
+from .train import BatchSampler, TrainHistory, TrainSettings, adam, check_finite, flush_denormals
 
 
 class _Objective(nn.Module):
@@ -35,12 +35,12 @@ class _Objective(nn.Module):
         return self.model.loss(*batch)
 
 
-def _stack(tensors: list[tuple[Tensor, ...]], dtype: torch.dtype) -> tuple[Tensor, ...]:
-    """Per-run tuples of [N, ...] tensors -> one tuple of [R, N, ...] tensors."""
+def _stack(tensors: list[tuple[Tensor, ...]], like: Tensor) -> tuple[Tensor, ...]:
+    """Per-run tuples of [N, ...] tensors -> one tuple of [R, N, ...] tensors (`like`'s device, dtype)."""
     shapes = {tuple(t.shape for t in run) for run in tensors}
     if len(shapes) != 1:
         raise InvalidValueError("runs trained together need data sets of the same shapes")
-    return tuple(torch.stack([run[k] for run in tensors]).to(dtype) for k in range(len(tensors[0])))
+    return tuple(torch.stack([run[k] for run in tensors]).to(like) for k in range(len(tensors[0])))
 
 
 def train_many(models: list[DynamicsModel], train_data: list[tuple[Tensor, ...]],
@@ -58,8 +58,8 @@ def train_many(models: list[DynamicsModel], train_data: list[tuple[Tensor, ...]]
     objectives = [_Objective(model) for model in models]
     params, buffers = stack_module_state(objectives)
     template = copy.deepcopy(objectives[0]).to("meta")
-    dtype = models[0].dtype
-    train_x, test_x = _stack(train_data, dtype), _stack(test_data, dtype)
+    like = next(models[0].parameters())
+    train_x, test_x = _stack(train_data, like), _stack(test_data, like)
 
     def loss_of_run(p: dict, b: dict, *batch: Tensor) -> Tensor:
         return functional_call(template, (p, b), batch)
@@ -71,7 +71,7 @@ def train_many(models: list[DynamicsModel], train_data: list[tuple[Tensor, ...]]
     losses = torch.empty(settings.steps, runs, dtype=torch.float64)
     histories = [TrainHistory() for _ in range(runs)]
     clock = time.perf_counter()
-    with progress_bar(settings.steps, f"train {models[0].kind} ×{runs}", show_progress) as advance:
+    with flush_denormals(), progress_bar(settings.steps, f"train {models[0].kind} ×{runs}", show_progress) as advance:
         for step in range(settings.steps):
             indices = [sampler.next() for sampler in samplers]
             batch = train_x if indices[0] is None else tuple(
