@@ -23,3 +23,29 @@ def test_energy_mse_uses_the_true_energy() -> None:
     model[..., 0] = torch.pi  # the top of the swing: E = 6, whereas q² + p² would give π²
     estimate = energy_mse(system, Rollouts(t, true, model, model))
     assert abs(estimate.mean - 36.0) < 1e-12 and estimate.se == 0.0
+
+
+class _Field(hamnet.models.DynamicsModel):
+    """A fixed vector field posing as a model (for testing metrics)."""
+
+    kind = "field"
+
+    def __init__(self, field):
+        super().__init__(2, ())
+        self.field = field
+        self.anchor = torch.nn.Parameter(torch.zeros(1))  # gives the model a dtype
+
+    def _time_derivative(self, x: torch.Tensor) -> torch.Tensor:
+        return self.field(x)
+
+
+def test_reversibility_separates_conservative_from_damped_flows() -> None:
+    from hamnet.metrics import reversibility_error
+
+    pendulum = hamnet.systems.get("pendulum")
+    start = torch.tensor([[0.5, 0.3], [1.0, -0.2], [-0.7, 0.6]], dtype=torch.float64)
+    rollouts = Rollouts(torch.zeros(1), start[None], start[None], start[None])
+    conservative = reversibility_error(_Field(pendulum.vector_field), rollouts, steps=10)
+    damped = reversibility_error(_Field(lambda x: pendulum.vector_field(x) - 0.05 * x * torch.tensor([0.0, 1.0],
+                                        dtype=x.dtype)), rollouts, steps=10)
+    assert conservative.mean < 1e-12 and damped.mean > 1e-2

@@ -116,9 +116,8 @@ def energy_bump_frames(model: DynamicsModel, start: Tensor, steps: int) -> tuple
     t = torch.arange(steps + 1, dtype=torch.float64)
     with torch.no_grad():
         before = rollout(model64.time_derivative, start.to(torch.float64)[None], t, method="rk4")[:, 0]
-        readout = model64.readout.to(torch.float64)  # coords = z @ A + b
         coords = model64.coordinates(before[-1]) * torch.tensor([1.0, BUMP_FACTOR], dtype=torch.float64)
-        bumped = torch.linalg.solve(readout[:-1].T, coords - readout[-1])
+        bumped = model64.from_coordinates(coords)
         after = rollout(model64.time_derivative, bumped[None], t, method="rk4")[:, 0]
     path = torch.cat([before, after[1:]])
     return decoded_frames(model, path), path

@@ -56,6 +56,10 @@ class DynamicsModel(nn.Module):
         """State -> the system's coordinates (identity for state-space models)."""
         return x
 
+    def from_coordinates(self, coords: Tensor) -> Tensor:
+        """The system's coordinates -> state (the inverse of `coordinates`)."""
+        return coords
+
     def fit_readout(self, x: Tensor, coords: Tensor) -> None:
         """Fit the map from states to the system's coordinates (nothing to fit here)."""
 

@@ -107,6 +107,11 @@ class LatentModel(DynamicsModel):
         readout = self.readout.to(z.dtype)
         return z @ readout[:-1] + readout[-1]
 
+    def from_coordinates(self, coords: Tensor) -> Tensor:
+        """The inverse of `coordinates` (the readout is an invertible affine map).  [..., dim]."""
+        readout = self.readout.to(coords.dtype)
+        return torch.linalg.solve(readout[:-1].T, (coords - readout[-1]).unsqueeze(-1)).squeeze(-1)
+
     @torch.no_grad()
     def fit_readout(self, x: Tensor, coords: Tensor) -> None:
         """Least-squares affine map from encoded `x` [N, obs_dim] to `coords` [N, dim] (float64)."""

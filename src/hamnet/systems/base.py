@@ -41,7 +41,8 @@ class EnergyProtocol:
     set (its first state, its own time stamps); `n_states`, `t_end`, `n_points` are unused.
     `plot_t_end` (None: `t_end`) is the horizon of the rollouts drawn in a run's figures.
     `reversibility_steps` > 0 also measures time reversibility: roll forward that many
-    time units, then backward as many, and score the distance to the start.
+    time units, reverse the momenta, roll forward as many again, reverse, and score the
+    distance to the start (`hamnet.metrics.reversibility_error`).
     """
 
     n_states: int = 15
