@@ -6,6 +6,7 @@ all positions then all momenta. The paper's units: every mass 1, G = 1, so p = v
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import ClassVar
 
@@ -20,6 +21,18 @@ def _rotate(v: Tensor, angle: Tensor | float) -> Tensor:
     angle = torch.as_tensor(angle, dtype=v.dtype, device=v.device)
     c, s = torch.cos(angle), torch.sin(angle)
     return torch.stack([c * v[..., 0] - s * v[..., 1], s * v[..., 0] + c * v[..., 1]], dim=-1)
+
+
+@functools.lru_cache(maxsize=None)
+def _pair_structure(n_bodies: int, dtype: torch.dtype, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
+    """Pairs i < j of `n_bodies`: (first [P], second [P], incidence C [P, N] with +1 at a
+    pair's first body and −1 at its second). Built once per (N, dtype, device): the field
+    is evaluated thousands of times per data set."""
+    first, second = torch.triu_indices(n_bodies, n_bodies, offset=1, device=device)
+    incidence = torch.zeros(first.numel(), n_bodies, dtype=dtype, device=device)
+    pairs = torch.arange(first.numel(), device=device)
+    incidence[pairs, first], incidence[pairs, second] = 1.0, -1.0
+    return first, second, incidence
 
 
 class NBody(System):
@@ -49,7 +62,7 @@ class NBody(System):
 
         x[..., dim] -> (dx, dy [..., P] = q_j − q_i, r² [..., P], G m_i m_j [P]).
         """
-        first, second = torch.triu_indices(self.n_bodies, self.n_bodies, offset=1, device=x.device)
+        first, second, _ = _pair_structure(self.n_bodies, x.dtype, x.device)
         qx, qy = x[..., 0: 2 * self.n_bodies: 2], x[..., 1: 2 * self.n_bodies: 2]
         dx, dy = qx[..., second] - qx[..., first], qy[..., second] - qy[..., first]
         m = self._mass(x)
@@ -69,10 +82,7 @@ class NBody(System):
         """
         dx, dy, r2, pair_mass = self._pairs(x)
         weight = pair_mass / (r2 * r2.sqrt())  # G m_i m_j / r³  [..., P]
-        first, second = torch.triu_indices(self.n_bodies, self.n_bodies, offset=1, device=x.device)
-        incidence = torch.zeros(first.numel(), self.n_bodies, dtype=x.dtype, device=x.device)
-        pairs = torch.arange(first.numel(), device=x.device)
-        incidence[pairs, first], incidence[pairs, second] = 1.0, -1.0
+        incidence = _pair_structure(self.n_bodies, x.dtype, x.device)[2]
         force = torch.stack([(weight * dx) @ incidence, (weight * dy) @ incidence], dim=-1)  # [..., N, 2]
         velocity = self.momenta(x) / self._mass(x).unsqueeze(-1)
         return torch.cat([velocity.flatten(-2), force.flatten(-2)], dim=-1)
