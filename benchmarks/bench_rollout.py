@@ -5,7 +5,7 @@ Model: an HNN briefly trained with `hamnet.train.train` on the task's quick-pres
 solvers would cross [0, t_end] in a handful of steps; a trained one needs the step counts
 of the real dynamics. Reference: the original `integrate_model`, i.e.
 `solve_ivp(RK45)` per trajectory with the model called on one [1, dim] state that requires
-grad (so the HNN keeps its graph, as the original's create_graph=True did). Both at
+grad, J ∇H by double backprop with create_graph=True as the original HNN did. Both at
 rtol = atol = 1e-7, on the energy protocol's time grid. The reference is timed on a subset
 of the trajectories and extrapolated linearly to all of them.
 """
@@ -20,6 +20,7 @@ import torch
 
 import hamnet
 from common import counted, measure, parse_args, print_footer, print_header, print_table, scipy_rollout
+from hamnet.hamiltonian import hamiltonian_vector_field
 from hamnet.models import DynamicsModel
 from hamnet.runs import RunConfig
 from hamnet.systems import System
@@ -51,11 +52,13 @@ def trained_hnn(task: str, steps: int) -> DynamicsModel:
 
 
 def model_field(model: DynamicsModel) -> Callable[[np.ndarray], np.ndarray]:
-    """The original `integrate_model`'s right-hand side: one state in, one derivative out."""
+    """The original `integrate_model`'s right-hand side: one state in, one derivative out,
+    J ∇H by generic double backprop (`autograd.grad(..., create_graph=True)`) as the original
+    HNN's `time_derivative` did; float64 like hamnet's side, so that both integrate one field."""
 
     def field(y: np.ndarray) -> np.ndarray:
         x = torch.tensor(y, dtype=torch.float64, requires_grad=True).view(1, -1)
-        return model.time_derivative(x).detach().numpy().reshape(-1)
+        return hamiltonian_vector_field(model.hamiltonian, x, create_graph=True).detach().numpy().reshape(-1)
 
     return field
 

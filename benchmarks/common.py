@@ -18,6 +18,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
+torch.set_flush_denormal(True)  # as the hamnet command does at start-up, before torch starts worker threads
+
 #: Width of the hidden layers of the paper's MLP (input -> 200 -> 200 -> output).
 HIDDEN = 200
 

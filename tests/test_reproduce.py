@@ -25,3 +25,11 @@ def test_tiny_reproduce(tmp_path) -> None:
     assert (tmp_path / "figures" / "spring-vector_field.png").exists()
     assert (tmp_path / "figures" / "spring-rollouts.png").exists()
     assert (tmp_path / "runs" / "spring-hnn-seed1" / "rollouts.safetensors").exists()
+
+
+def test_results_do_not_depend_on_the_number_of_jobs(tmp_path) -> None:
+    one = reproduce(["spring"], "quick", seeds=1, out_dir=tmp_path / "one", steps=30, show_progress=False, jobs=1)
+    two = reproduce(["spring"], "quick", seeds=1, out_dir=tmp_path / "two", steps=30, show_progress=False, jobs=2)
+    drop = {"train_seconds"}
+    assert [{k: v for k, v in r.items() if k not in drop} for r in one] == \
+        [{k: v for k, v in r.items() if k not in drop} for r in two]

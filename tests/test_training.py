@@ -10,7 +10,7 @@ import torch
 import hamnet
 from hamnet.errors import InvalidValueError, TrainingDivergedError
 from hamnet.runs import CHECKPOINT, RunConfig, evaluate_run, train_run
-from hamnet.train import TrainSettings, train
+from hamnet.train import TrainSettings, flush_denormals, flushing_denormals, train
 
 
 def small_config(model: str = "hnn", steps: int = 120) -> RunConfig:
@@ -105,3 +105,16 @@ def test_runs_trained_together_name_the_diverging_run() -> None:
     with pytest.raises(TrainingDivergedError, match=r"batch seed 7.*at step \d+"):
         train_many(models, [data.train_tensors()] * 2, [data.test_tensors()] * 2,
                    TrainSettings(steps=40, lr=1e20, eval_every=10), seeds=[7, 8], show_progress=False)
+
+
+@pytest.mark.parametrize("before", [False, True])
+def test_flush_denormals_flushes_and_restores_the_previous_setting(before: bool) -> None:
+    torch.set_flush_denormal(before)
+    try:
+        assert flushing_denormals() == before
+        with flush_denormals():
+            assert flushing_denormals()
+            assert float(torch.tensor(2e-38) * 0.25) == 0.0
+        assert flushing_denormals() == before
+    finally:
+        torch.set_flush_denormal(False)

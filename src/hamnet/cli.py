@@ -96,16 +96,20 @@ def reproduce(
     data_dir: Optional[Path] = DataDir,
     run_plots: bool = typer.Option(False, "--run-plots", help="Also draw every run's own figures "
                                    "(default: one baseline-vs-HNN figure per task)."),
+    jobs: Optional[int] = typer.Option(None, help="Single-threaded jobs side by side (default: one per "
+                                       "core on the CPU, 1 on a GPU); results do not depend on it."),
 ) -> None:
     """Train and evaluate baseline and HNN on every task; write results.{json,md,csv} and figures."""
     from .reproduce import reproduce as run_reproduce
 
     if seeds is not None and seeds <= 0:
         raise InvalidValueError(f"--seeds must be positive, got {seeds}")
+    if jobs is not None and jobs <= 0:
+        raise InvalidValueError(f"--jobs must be positive, got {jobs}")
     task_list = [t.strip() for t in tasks.split(",") if t.strip()] if tasks else None
     command = "hamnet " + " ".join(sys.argv[1:])
     run_reproduce(task_list, "quick" if quick else "full", seeds, out, data_dir,
-                  _check_device(device), steps=steps, command=command, run_plots=run_plots)
+                  _check_device(device), steps=steps, command=command, run_plots=run_plots, jobs=jobs)
     typer.echo((out / "results.md").read_text(encoding="utf-8"))
 
 
@@ -119,7 +123,12 @@ def tasks() -> None:
 
 
 def main() -> None:
-    """Entry point: run the app; user errors print one line and exit with code 2."""
+    """Entry point: run the app; user errors print one line and exit with code 2.
+
+    Subnormal floats are flushed to zero for the whole run, set before PyTorch starts its
+    worker threads so that they inherit it (see `hamnet.train.flush_denormals`).
+    """
+    torch.set_flush_denormal(True)
     try:
         app(standalone_mode=True)
     except HamnetError as exc:

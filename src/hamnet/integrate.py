@@ -1,8 +1,9 @@
 """Rollouts of any autonomous vector field, batched over initial states.
 
 Adaptive `dopri5` runs on torchode, which controls the step size of every trajectory
-separately (a batch costs what its hardest trajectory costs, not the sum of every
-trajectory's hard moments); the fixed-step methods run on torchdiffeq.
+separately; the field is evaluated only on the trajectories not yet at the end, so its cost
+is the sum of the trajectories' own steps (torchode's bookkeeping still spans the batch until
+the hardest one is done). The fixed-step methods run on torchdiffeq.
 """
 
 from __future__ import annotations
@@ -28,11 +29,45 @@ def _max_norm(error: Tensor) -> Tensor:
     return error.abs().amax(dim=-1)
 
 
+class _RunningRowsField:
+    """The vector field evaluated only on the trajectories still being integrated.
+
+    Trajectories that reached the end of the time grid get a zero derivative (their state
+    is no longer updated), so a batch whose easy trajectories are done pays for the field
+    on the hard ones only.
+    """
+
+    def __init__(self, f: VectorField):
+        self.f = f
+        self.rows: Tensor | None = None  # indices of running trajectories; None: all
+
+    def __call__(self, _t: Tensor, x: Tensor) -> Tensor:
+        if self.rows is None:
+            return self.f(x)
+        out = torch.zeros_like(x)
+        out[self.rows] = self.f(x[self.rows])
+        return out
+
+
+class _Dopri5RunningRows(torchode.Dopri5):
+    """torchode's dopri5 that tells `_RunningRowsField` which trajectories are running."""
+
+    def __init__(self, term: torchode.ODETerm, field: _RunningRowsField):
+        super().__init__(term=term)
+        self.field = field
+
+    def step(self, term, running, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN201 - torchode's
+        rows = running.nonzero().squeeze(1)
+        self.field.rows = None if rows.numel() == running.numel() else rows
+        return super().step(term, running, *args, **kwargs)
+
+
 def _adaptive(f: VectorField, x0: Tensor, t: Tensor, rtol: float, atol: float) -> Tensor:
     """dopri5 with per-trajectory step control (torchode).  -> [T, b, dim]."""
-    term = torchode.ODETerm(lambda _t, x: f(x))
+    field = _RunningRowsField(f)
+    term = torchode.ODETerm(field)
     controller = torchode.IntegralController(atol=atol, rtol=rtol, term=term, norm=_max_norm)
-    solver = torchode.AutoDiffAdjoint(torchode.Dopri5(term=term), controller)
+    solver = torchode.AutoDiffAdjoint(_Dopri5RunningRows(term, field), controller)
     problem = torchode.InitialValueProblem(y0=x0, t_eval=t.expand(x0.shape[0], -1))
     solution = solver.solve(problem)
     # A trajectory that failed (a diverging learned field) filled only its first points.

@@ -12,10 +12,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 Advance = Callable[..., None]
 
+#: Set (to anything) to draw no progress bars: worker processes set it (`hamnet.jobs`).
+QUIET_ENV = "HAMNET_NO_PROGRESS"
+
 
 def interactive() -> bool:
-    """True when stderr is a terminal and we are not under CI."""
-    return sys.stderr.isatty() and not os.environ.get("CI")
+    """True when stderr is a terminal, not under CI and not `QUIET_ENV`."""
+    return sys.stderr.isatty() and not os.environ.get("CI") and not os.environ.get(QUIET_ENV)
 
 
 @contextlib.contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import platform
 import time
@@ -12,29 +13,55 @@ import torch
 
 from . import experiments
 from .atomic import ensure_writable_dir
-from .errors import DataFileError
+from .errors import DataFileError, InvalidValueError
+from .jobs import JobPool, default_jobs
 from .paper import paper_fields
-from .progress import log
+from .progress import log, progress_bar
 from .report import Record, write_results
 from .runs import RunConfig, evaluate_run, plot_run, plot_runs, train_runs
 
 MODELS = ("baseline", "hnn")
 
 
-def machine_description() -> str:
-    """CPU model, core count, torch version: printed beside every timing."""
+def machine_description(jobs: int) -> str:
+    """CPU model, core count, torch version, jobs: printed beside every timing."""
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as handle:
             cpu = next(line.split(":", 1)[1].strip() for line in handle if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
+    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {jobs} single-threaded jobs"
 
 
 def run_dir(out_dir: Path, task: str, model: str, seed: int) -> Path:
     """Where `reproduce` writes one run."""
     return out_dir / "runs" / f"{task}-{model}-seed{seed}"
+
+
+def _prepare_data(config: RunConfig) -> int:
+    """Job: generate and cache a run's data set (or find it cached).  -> training samples."""
+    return len(config.dataset().train_tensors()[0])
+
+
+def _train_and_evaluate(configs: list[RunConfig], dirs: list[Path], show_progress: bool | None,
+                        run_plots: bool) -> list[tuple[int, dict[str, float], float]]:
+    """Job: train runs that differ only in their seed together, then evaluate each.
+
+    Returns (seed, metrics, training seconds) per run."""
+    results = []
+    for config, directory, (_, history) in zip(configs, dirs, train_runs(configs, dirs, show_progress)):
+        metrics = evaluate_run(directory)
+        if run_plots:
+            plot_run(directory)
+        results.append((config.seed, metrics, history.seconds))
+    return results
+
+
+def training_cost(config: RunConfig, n_train: int) -> float:
+    """Rough training work of a run (steps × batch rows × parameters), to start long runs first."""
+    n_parameters = sum(p.numel() for p in config.build_model(seeded=False).parameters())
+    return float(config.train.steps * min(config.train.batch_size or n_train, n_train) * n_parameters)
 
 
 def reproduce(
@@ -48,43 +75,80 @@ def reproduce(
     steps: int | None = None,
     command: str = "hamnet reproduce",
     run_plots: bool = False,
+    jobs: int | None = None,
 ) -> list[Record]:
-    """Run `preset` for each task × model × seed into `out_dir/runs/` and write the results
-    (the seeds of a task and model train together, `train_runs`),
+    """Run `preset` for each task × model × seed into `out_dir/runs/` and write the results,
     with one baseline-vs-HNN figure per task (seed 0) in `out_dir/figures/` and, with
     `run_plots`, every run's own figures in its directory.
 
-    Tasks whose data file is missing are skipped with one line naming the file.
-    `steps` overrides every task's step count.
+    Work is split into jobs run side by side on `jobs` single-threaded workers (default:
+    one per core; `hamnet.jobs`), longest training first: each data set, each run (on a
+    GPU: each task × model, its seeds trained together by `train_runs`) and each task's
+    figures. Every run is single-threaded, so the numbers do not depend on `jobs`. Tasks whose data file is missing are skipped with one
+    line naming the file. `steps` overrides every task's step count.
     """
     out_dir = ensure_writable_dir(out_dir)
     tasks = tasks or experiments.tasks()
     for task in tasks:
         experiments.get(task, preset)  # fail fast on unknown names
     n_seeds = seeds if seeds is not None else experiments.DEFAULT_SEEDS[preset]
+    jobs = jobs or default_jobs(device)
+    if jobs <= 0:
+        raise InvalidValueError(f"jobs must be positive, got {jobs}")
+
+    def configs(task: str, model: str) -> list[RunConfig]:
+        return [RunConfig.for_task(task, model, seed, preset, steps, device, data_dir) for seed in range(n_seeds)]
+
+    # Runs trained together in one job: a GPU takes a task × model's seeds at once
+    # (`train_many`); on the CPU each run is its own job, so the jobs balance across cores.
+    together = n_seeds if device.startswith("cuda") else 1
     start = time.perf_counter()
-    records: list[Record] = []
-    for task in tasks:
-        try:
-            RunConfig.for_task(task, MODELS[0], 0, preset, steps, data_dir=data_dir).dataset()
-        except DataFileError as exc:
-            log(f"skipping {task}: {exc}")
-            continue
-        for model in MODELS:
-            configs = [RunConfig.for_task(task, model, seed, preset, steps, device, data_dir) for seed in range(n_seeds)]
-            dirs = [run_dir(out_dir, task, model, seed) for seed in range(n_seeds)]
-            for config, directory, (_, history) in zip(configs, dirs, train_runs(configs, dirs, show_progress)):
-                metrics = evaluate_run(directory)
-                if run_plots:
-                    plot_run(directory)
-                log(f"{task:>14} {model:>8} seed {config.seed}: test {metrics['test_loss']:.3e}  "
-                    f"energy {metrics['energy_mse']:.3e}  ({history.seconds:.1f} s)")
-                records.append({"task": task, "model": model, "seed": config.seed, **metrics,
-                                **paper_fields(task, model)})
-        plot_runs([run_dir(out_dir, task, model, 0) for model in MODELS], out_dir / "figures", prefix=f"{task}-")
+    metrics: dict[tuple[str, str, int], dict[str, float]] = {}
+    data_left = {task: n_seeds for task in tasks}
+    runs_left = {task: len(MODELS) * n_seeds for task in tasks}
+    skipped: set[str] = set()
+    bar_enabled = show_progress if jobs > 1 else False  # one job: the runs draw their own bars
+    with JobPool(jobs) as pool, progress_bar(len(tasks) * len(MODELS) * n_seeds, "reproduce", bar_enabled) as advance:
+        for task in tasks:  # data first: the runs wait for it
+            for config in configs(task, MODELS[0]):
+                pool.add(("data", task, ""), math.inf, _prepare_data, config)
+        for (kind, task, model), future in pool.finished():
+            if kind == "data":
+                try:
+                    n_train = future.result()
+                except DataFileError as exc:
+                    if task not in skipped:
+                        log(f"skipping {task}: {exc}")
+                        skipped.add(task)
+                    continue
+                data_left[task] -= 1
+                if data_left[task] == 0 and task not in skipped:
+                    for name in MODELS:
+                        group = configs(task, name)
+                        for first in range(0, n_seeds, together):
+                            chunk = group[first:first + together]
+                            pool.add(("train", task, name), training_cost(chunk[0], n_train), _train_and_evaluate,
+                                     chunk, [run_dir(out_dir, task, name, c.seed) for c in chunk],
+                                     show_progress if jobs == 1 else False, run_plots)
+            elif kind == "train":
+                for seed, run_metrics, seconds in future.result():
+                    log(f"{task:>14} {model:>8} seed {seed}: test {run_metrics['test_loss']:.3e}  "
+                        f"energy {run_metrics['energy_mse']:.3e}  ({seconds:.1f} s)")
+                    metrics[(task, model, seed)] = run_metrics
+                    advance(1)
+                    runs_left[task] -= 1
+                if runs_left[task] == 0:
+                    pool.add(("plot", task, ""), 0.0, plot_runs, [run_dir(out_dir, task, name, 0) for name in MODELS],
+                             out_dir / "figures", f"{task}-")
+            else:
+                future.result()
+    records: list[Record] = [{"task": task, "model": model, "seed": seed, **metrics[(task, model, seed)],
+                              **paper_fields(task, model)}
+                             for task in tasks for model in MODELS for seed in range(n_seeds)
+                             if (task, model, seed) in metrics]
     wall = time.perf_counter() - start
     header = (f"## Results\n\nCommand: `{command}` · preset `{preset}` · "
-              f"{dt.date.today().isoformat()} · {machine_description()} · wall time {wall:.0f} s")
+              f"{dt.date.today().isoformat()} · {machine_description(jobs)} · wall time {wall:.0f} s")
     write_results(records, out_dir, header)
     log(f"wrote {out_dir / 'results.md'} ({wall:.0f} s)")
     return records

@@ -46,11 +46,14 @@ class MLP(nn.Module):
             x = self.activation(layer(x))
             activations.append(x)
         value = self.output_layer(x).squeeze(-1)
-        delta = self.output_layer.weight[0] * self._slope(activations[-1])
+        delta = self._through_activation(self.output_layer.weight[0].expand_as(activations[-1]), activations[-1])
         for k in range(len(self.hidden_layers) - 1, 0, -1):
-            delta = (delta @ self.hidden_layers[k].weight) * self._slope(activations[k - 1])
+            delta = self._through_activation(delta @ self.hidden_layers[k].weight, activations[k - 1])
         return value, delta @ self.hidden_layers[0].weight
 
-    def _slope(self, h: Tensor) -> Tensor:
-        """σ'(a) from h = σ(a): 1 − h² for tanh, 1[h > 0] for ReLU."""
-        return 1 - h * h if self.activation is torch.tanh else (h > 0).to(h.dtype)
+    def _through_activation(self, grad: Tensor, h: Tensor) -> Tensor:
+        """grad ⊙ σ'(a), from h = σ(a): one fused ATen kernel, tanh_backward (grad · (1 − h²))
+        or threshold_backward (grad · 1[h > 0]); both differentiable and vmap-able."""
+        if self.activation is torch.tanh:
+            return torch.ops.aten.tanh_backward(grad, h)
+        return torch.ops.aten.threshold_backward(grad, h, 0)
