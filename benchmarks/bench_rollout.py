@@ -1,12 +1,13 @@
 """Rollout speed: `hamnet.rollout` on all states at once vs SciPy one trajectory at a time.
 
 Model: an HNN briefly trained with `hamnet.train.train` on the task's quick-preset data
-(a few hundred steps, then float64). A fresh model's field is nearly constant and both
+(a few hundred steps), run in float32 (the original's precision: its model was float32,
+SciPy's states float64) and in float64 (hamnet's metrics). A fresh model's field is nearly constant and both
 solvers would cross [0, t_end] in a handful of steps; a trained one needs the step counts
 of the real dynamics. Reference: the original `integrate_model`, i.e.
 `solve_ivp(RK45)` per trajectory with the model called on one [1, dim] state that requires
-grad, J ∇H by double backprop with create_graph=True as the original HNN did. Both at
-rtol = atol = 1e-7, on the energy protocol's time grid. The reference is timed on a subset
+grad, J ∇H by double backprop with create_graph=True as the original HNN did. Both sides
+use the same model in the same dtype with float64 states, at rtol = atol = 1e-7, on the energy protocol's time grid. The reference is timed on a subset
 of the trajectories and extrapolated linearly to all of them.
 """
 
@@ -44,31 +45,31 @@ QUICK = Sizes(n_states=200, n_reference=3, n_points=50, train_steps={"spring": 1
 
 
 def trained_hnn(task: str, steps: int) -> DynamicsModel:
-    """An HNN trained `steps` steps on the task's quick-preset data, in float64, eval mode."""
+    """An HNN trained `steps` steps on the task's quick-preset data (float32), eval mode."""
     config = RunConfig.for_task(task, "hnn", seed=SEED, preset="quick", steps=steps)
     data, model = config.dataset(), config.build_model()
     train(model, data.train_tensors(), data.test_tensors(), config.train, seed=SEED, show_progress=False)
-    return model.double().eval()
+    return model.eval()
 
 
 def model_field(model: DynamicsModel) -> Callable[[np.ndarray], np.ndarray]:
     """The original `integrate_model`'s right-hand side: one state in, one derivative out,
     J ∇H by generic double backprop (`autograd.grad(..., create_graph=True)`) as the original
-    HNN's `time_derivative` did; float64 like hamnet's side, so that both integrate one field."""
+    HNN's `time_derivative` did, in the model's dtype (the original: float32)."""
 
     def field(y: np.ndarray) -> np.ndarray:
-        x = torch.tensor(y, dtype=torch.float64, requires_grad=True).view(1, -1)
+        x = torch.tensor(y, dtype=model.dtype, requires_grad=True).view(1, -1)
         return hamiltonian_vector_field(model.hamiltonian, x, create_graph=True).detach().numpy().reshape(-1)
 
     return field
 
 
-def bench_system(system: System, sizes: Sizes) -> dict[str, float]:
-    """Both rollouts of the same states; seconds (reference extrapolated) and max abs difference."""
+def bench_system(system: System, sizes: Sizes, model: DynamicsModel) -> dict[str, float]:
+    """Both rollouts of the same states (float64 states, the model in its own dtype);
+    seconds (reference extrapolated) and max abs difference."""
     protocol = system.energy_protocol
     x0 = system.sample_evaluation_initial(sizes.n_states, torch.Generator().manual_seed(SEED))
     t = torch.linspace(0.0, protocol.t_end, sizes.n_points or protocol.n_points, dtype=torch.float64)
-    model = trained_hnn(system.name, sizes.train_steps[system.name])
     field, calls = counted(model.time_derivative)
 
     def batched() -> torch.Tensor:
@@ -80,7 +81,7 @@ def bench_system(system: System, sizes: Sizes) -> dict[str, float]:
     (theirs, ref_evaluations), ref_time = measure(
         lambda: scipy_rollout(model_field(model), x0[:k].numpy(), t.numpy(), TOL, TOL))
     ref_total = ref_time.best / k * sizes.n_states
-    return {"states": sizes.n_states, "points": t.numel(), "ref_s": ref_time.best, "ref_total_s": ref_total,
+    return {"model dtype": str(model.dtype).removeprefix("torch."), "states": sizes.n_states, "points": t.numel(), "ref_s": ref_time.best, "ref_total_s": ref_total,
             "hamnet_s": ours_time.best, "speedup": ref_total / ours_time.best,
             "ref_evaluations": ref_evaluations, "hamnet_evaluations": calls[0],
             "max_abs_diff": float(np.abs(ours[:, :k].numpy() - theirs).max())}
@@ -90,18 +91,23 @@ def main() -> None:
     args = parse_args(__doc__.splitlines()[0])
     sizes = QUICK if args.quick else FULL
     print_header("bench_rollout: hamnet.rollout (dopri5, batched) vs solve_ivp per trajectory "
-                 f"(RK45), briefly trained float64 HNN, rtol = atol = {TOL:g}", args.quick)
-    results = {name: bench_system(hamnet.systems.get(name), sizes) for name in SYSTEMS}
+                 f"(RK45), briefly trained HNN, rtol = atol = {TOL:g}", args.quick)
+    results = {}
+    for name in SYSTEMS:
+        model = trained_hnn(name, sizes.train_steps[name])
+        for dtype in (torch.float32, torch.float64):  # the original's precision, then hamnet's metrics'
+            results[name, dtype] = bench_system(hamnet.systems.get(name), sizes, model.to(dtype))
     print(f"reference timed on the first {sizes.n_reference} trajectories, extrapolated linearly "
-          f"to {sizes.n_states}")
-    print_table(["system", "states", "points", "ref s (subset)", "ref s (all, extrap.)", "hamnet s",
+          f"to {sizes.n_states}; states float64 on both sides, the model in the dtype shown")
+    print_table(["system", "model dtype", "states", "points", "ref s (subset)", "ref s (all, extrap.)", "hamnet s",
                  "speedup", "ref evals/traj", "hamnet evals", "max |diff|"],
-                [[name, r["states"], r["points"], r["ref_s"], r["ref_total_s"], r["hamnet_s"],
+                [[name, r["model dtype"], r["states"], r["points"], r["ref_s"], r["ref_total_s"], r["hamnet_s"],
                   f"{r['speedup']:.1f}x", r["ref_evaluations"], r["hamnet_evaluations"], r["max_abs_diff"]]
-                 for name, r in results.items()])
-    for name, r in results.items():
-        print(f"rollout_speedup[{name}] {r['speedup']:.1f}x")
-    print_footer(f"rollout_speedup {min(r['speedup'] for r in results.values()):.1f}x")
+                 for (name, _), r in results.items()])
+    for (name, dtype), r in results.items():
+        print(f"rollout_speedup[{name}, {str(dtype).removeprefix('torch.')} model] {r['speedup']:.1f}x")
+    print_footer(f"rollout_speedup {min(r['speedup'] for (_, d), r in results.items() if d == torch.float32):.1f}x "
+                 "(float32 model, the original's precision; float64 above)")
 
 
 if __name__ == "__main__":

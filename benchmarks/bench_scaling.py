@@ -33,9 +33,9 @@ class Sizes:
     repeats: int
 
 
-FULL = Sizes(samples=(500, 2000, 8000), train_steps=200, trajectories=(100, 1000, 10000), bodies=(2, 3, 5),
+FULL = Sizes(samples=(500, 2000, 8000), train_steps=200, trajectories=(1000, 10_000, 100_000), bodies=(2, 3, 5),
              nbody_batch=100_000, repeats=5)
-QUICK = Sizes(samples=(250, 1000, 4000), train_steps=20, trajectories=(30, 300, 3000), bodies=(2, 3, 5),
+QUICK = Sizes(samples=(250, 1000, 4000), train_steps=20, trajectories=(100, 1000, 10_000), bodies=(2, 3, 5),
               nbody_batch=20_000, repeats=3)
 
 

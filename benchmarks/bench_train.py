@@ -153,6 +153,20 @@ def bench_task(task: str, quick: bool) -> dict[str, float]:
             "achieved_gflops": achieved / 1e9, "efficiency": achieved / rate}
 
 
+def step_profile(task: str, steps: int = 100) -> list[list]:
+    """Where hamnet's training step spends its time: the top ATen ops by self CPU time
+    over `steps` steps of `train` (torch.profiler), as shares of the profiled total."""
+    config = RunConfig.for_task(task, "hnn", seed=SEED)
+    data, model = config.dataset(), config.build_model()
+    settings = dataclasses.replace(experiments.get(task, "full").train, steps=steps, eval_every=steps)
+    train(model, data.train_tensors(), data.test_tensors(), settings, seed=SEED, show_progress=False)  # warm-up
+    with torch.profiler.profile() as profiler:
+        train(model, data.train_tensors(), data.test_tensors(), settings, seed=SEED, show_progress=False)
+    events = sorted(profiler.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
+    total = sum(e.self_cpu_time_total for e in events)
+    return [[task, e.key, f"{e.self_cpu_time_total / total:.0%}", e.count // steps] for e in events[:6]]
+
+
 def main() -> None:
     args = parse_args(__doc__.splitlines()[0])
     print_header("bench_train: hamnet.train.train vs the original HNN training loop (HNN, fp32)", args.quick)
@@ -167,6 +181,8 @@ def main() -> None:
     print_table(["task", "N", "achieved GFLOP/s", "GEMM GFLOP/s", "efficiency"],
                 [[task, r["batch"], r["achieved_gflops"], r["gemm_gflops"], f"{r['efficiency']:.0%}"]
                  for task, r in results.items()])
+    print("hamnet's step, top ops by self CPU time (torch.profiler, 100 steps)")
+    print_table(["task", "op", "share", "calls/step"], [row for task in TASKS for row in step_profile(task)])
     for task, r in results.items():
         print(f"train_speedup[{task}] {r['speedup']:.2f}x")
     print_footer(f"train_speedup {min(r['speedup'] for r in results.values()):.2f}x")

@@ -11,6 +11,7 @@ import os
 import platform
 import resource
 import statistics
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -78,6 +79,57 @@ def machine() -> str:
 def peak_rss_mib() -> float:
     """Peak resident memory of this process so far, MiB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def peak_rss_children_mib() -> float:
+    """Peak resident memory of the largest finished child process (e.g. a job worker), MiB."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def _tree_rss_mib(root: int) -> float:
+    """Resident memory now of process `root` and all its descendants, MiB (Linux /proc)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="utf-8") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        rss[int(entry)] = int(fields[21])  # pages
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(rss.get(pid, 0) for pid in tree) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+class TreeMemory:
+    """Samples the resident memory of this process and its workers every `interval` s on a
+    background thread; `peak_mib` is the largest sum seen (a context manager)."""
+
+    def __init__(self, interval: float = 0.2):
+        self.interval, self.peak_mib = interval, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak_mib = max(self.peak_mib, _tree_rss_mib(os.getpid()))
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> "TreeMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def print_header(title: str, quick: bool) -> None:

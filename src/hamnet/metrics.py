@@ -33,15 +33,18 @@ def as_float64(model: DynamicsModel) -> DynamicsModel:
     return copy.deepcopy(model).double().eval()
 
 
-def loss_estimates(model: DynamicsModel, tensors: tuple[Tensor, ...]) -> dict[str, Estimate]:
+def loss_estimates(model: DynamicsModel, tensors: tuple[Tensor, ...], chunk: int = 4096) -> dict[str, Estimate]:
     """Each of `model.loss_terms(*tensors)` as mean ± SE over samples (SE = std / sqrt(N)).
 
     `loss` is the training objective: for state-space models the dx/dt MSE over samples
     and dimensions; latent models add their parts (autoencoder, canonical, dynamics).
-    tensors: e.g. (x[N, dim], dxdt[N, dim]).
+    tensors: e.g. (x[N, dim], dxdt[N, dim]). Evaluated `chunk` samples at a time (the
+    terms are per sample), so memory stays bounded on large observation sets.
     """
     with torch.no_grad():
-        terms = model.loss_terms(*(t.to(model.dtype) for t in tensors))
+        parts = [model.loss_terms(*(t[i:i + chunk].to(model.dtype) for t in tensors))
+                 for i in range(0, tensors[0].shape[0], chunk)]
+    terms = {name: torch.cat([part[name] for part in parts]) for name in parts[0]}
     out = {}
     for name, per_sample in terms.items():
         per_sample = per_sample.to(torch.float64)
