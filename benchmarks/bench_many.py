@@ -21,6 +21,7 @@ from hamnet.jobs import JobPool, usable_cores
 from hamnet.metrics import loss_estimates
 from hamnet.reproduce import training_cost
 from hamnet.runs import RunConfig, train_run
+from hamnet.train import train
 
 SEEDS = (0, 1, 2)
 MODELS = ("baseline", "hnn")
@@ -71,6 +72,21 @@ def bench_task(task: str, quick: bool, folder: Path) -> list:
             f"{one_by_one.best / side_by_side.best:.2f}x", f"{worst:.1e}", "yes" if deterministic else "NO"]
 
 
+def step_ms(task: str, model: str, threads: int, steps: int = 200) -> float:
+    """Milliseconds per training step of one run of `task` with `threads` PyTorch threads."""
+    config = RunConfig.for_task(task, model, SEEDS[0])
+    settings = dataclasses.replace(config.train, steps=steps, eval_every=steps)
+    data, net = config.dataset(), config.build_model()
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        _, timing = measure(lambda: train(net, data.train_tensors(), data.test_tensors(), settings,
+                                          seed=SEEDS[0], show_progress=False), repeats=2, warmup=1)
+    finally:
+        torch.set_num_threads(before)
+    return timing.best / steps * 1e3
+
+
 def main() -> None:
     args = parse_args(__doc__)
     print_header(f"bench_many: {usable_cores()} single-threaded jobs side by side vs one run at a time "
@@ -79,6 +95,12 @@ def main() -> None:
         rows = [bench_task(task, args.quick, Path(folder)) for task in TASKS]
     print_table(["task", "runs", "steps", "one-by-one s", "side by side s", "throughput", "max rel. diff",
                  "deterministic"], rows)
+    threads = torch.get_num_threads()
+    print(f"why: ms per training step on 1 thread vs {threads} (two single-threaded runs side by side "
+          f"beat one run on {threads} threads when the ratio is below 2)")
+    print_table(["task", "model", "1 thread ms", f"{threads} threads ms", "ratio"],
+                [[task, model, one, many, f"{one / many:.2f}"] for task in TASKS for model in MODELS
+                 for one, many in [(step_ms(task, model, 1), step_ms(task, model, threads))]])
     print_footer(f"many_runs_speedup {min(float(r[5].rstrip('x')) for r in rows):.2f}x")
 
 

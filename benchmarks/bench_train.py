@@ -14,7 +14,7 @@ import dataclasses
 import torch
 from torch import Tensor, nn
 
-from common import HIDDEN, gemm_rate, measure, parse_args, print_footer, print_header, print_table
+from common import HIDDEN, gemm_rate, measure, parse_args, print_footer, print_header, print_table, step_profile
 from hamnet import experiments
 from hamnet.data import Dataset
 from hamnet.metrics import as_float64, loss_estimates
@@ -151,20 +151,6 @@ def bench_task(task: str, quick: bool) -> dict[str, float]:
             "speedup": ref_time.best / ham_time.best, "ref_loss": ref_loss, "hamnet_loss": ham_loss,
             "loss_rel_diff": abs(ham_loss - ref_loss) / ref_loss, "gemm_gflops": rate / 1e9,
             "achieved_gflops": achieved / 1e9, "efficiency": achieved / rate}
-
-
-def step_profile(task: str, steps: int = 100) -> list[list]:
-    """Where hamnet's training step spends its time: the top ATen ops by self CPU time
-    over `steps` steps of `train` (torch.profiler), as shares of the profiled total."""
-    config = RunConfig.for_task(task, "hnn", seed=SEED)
-    data, model = config.dataset(), config.build_model()
-    settings = dataclasses.replace(experiments.get(task, "full").train, steps=steps, eval_every=steps)
-    train(model, data.train_tensors(), data.test_tensors(), settings, seed=SEED, show_progress=False)  # warm-up
-    with torch.profiler.profile() as profiler:
-        train(model, data.train_tensors(), data.test_tensors(), settings, seed=SEED, show_progress=False)
-    events = sorted(profiler.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
-    total = sum(e.self_cpu_time_total for e in events)
-    return [[task, e.key, f"{e.self_cpu_time_total / total:.0%}", e.count // steps] for e in events[:6]]
 
 
 def main() -> None:

@@ -173,6 +173,27 @@ def gemm_rate(n: int, width: int = HIDDEN, repeats: int = 7, inner: int = 20) ->
     return 3 * inner * 2 * n * width**2 / timing.best
 
 
+def step_profile(task: str, model: str = "hnn", steps: int = 100, preset: str = "full") -> list[list]:
+    """Where hamnet's training step spends its time: the top ATen ops by self CPU time over
+    `steps` steps of `train` at the `preset`'s settings and data (torch.profiler), as
+    shares of the profiled total.  -> rows [task, op, share, calls per step]."""
+    import dataclasses
+
+    from hamnet import experiments
+    from hamnet.runs import RunConfig
+    from hamnet.train import train
+
+    config = RunConfig.for_task(task, model, seed=0, preset=preset)
+    data, net = config.dataset(), config.build_model()
+    settings = dataclasses.replace(experiments.get(task, preset).train, steps=steps, eval_every=steps)
+    train(net, data.train_tensors(), data.test_tensors(), settings, seed=0, show_progress=False)  # warm-up
+    with torch.profiler.profile() as profiler:
+        train(net, data.train_tensors(), data.test_tensors(), settings, seed=0, show_progress=False)
+    events = sorted(profiler.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
+    total = sum(e.self_cpu_time_total for e in events)
+    return [[task, e.key, f"{e.self_cpu_time_total / total:.0%}", e.count // steps] for e in events[:6]]
+
+
 def counted(fn: Callable[..., Any]) -> tuple[Callable[..., Any], list[int]]:
     """`fn` wrapped to count its calls (in the returned one-element list)."""
     calls = [0]

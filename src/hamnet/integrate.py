@@ -8,7 +8,7 @@ the hardest one is done). The fixed-step methods run on torchdiffeq.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 import torchode
@@ -56,7 +56,7 @@ class _Dopri5RunningRows(torchode.Dopri5):
         super().__init__(term=term)
         self.field = field
 
-    def step(self, term, running, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN201 - torchode's
+    def step(self, term: torchode.ODETerm | None, running: Tensor, *args: Any, **kwargs: Any) -> Any:
         rows = running.nonzero().squeeze(1)
         self.field.rows = None if rows.numel() == running.numel() else rows
         return super().step(term, running, *args, **kwargs)

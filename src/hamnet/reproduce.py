@@ -84,15 +84,16 @@ def reproduce(
     Work is split into jobs run side by side on `jobs` single-threaded workers (default:
     one per core; `hamnet.jobs`), longest training first: each data set, each run (on a
     GPU: each task × model, its seeds trained together by `train_runs`) and each task's
-    figures. Every run is single-threaded, so the numbers do not depend on `jobs`. Tasks whose data file is missing are skipped with one
-    line naming the file. `steps` overrides every task's step count.
+    figures. Every run is single-threaded, so the numbers do not depend on `jobs`.
+    Tasks whose data file is missing are skipped with one line naming the file. `steps`
+    overrides every task's step count.
     """
     out_dir = ensure_writable_dir(out_dir)
     tasks = tasks or experiments.tasks()
     for task in tasks:
         experiments.get(task, preset)  # fail fast on unknown names
     n_seeds = seeds if seeds is not None else experiments.DEFAULT_SEEDS[preset]
-    jobs = jobs or default_jobs(device)
+    jobs = default_jobs(device) if jobs is None else jobs
     if jobs <= 0:
         raise InvalidValueError(f"jobs must be positive, got {jobs}")
 
@@ -120,6 +121,7 @@ def reproduce(
                     if task not in skipped:
                         log(f"skipping {task}: {exc}")
                         skipped.add(task)
+                        advance(len(MODELS) * n_seeds)
                     continue
                 data_left[task] -= 1
                 if data_left[task] == 0 and task not in skipped:
