@@ -1,10 +1,11 @@
 """Independent jobs on several CPU cores: a pool of single-threaded worker processes.
 
-Small networks use two threads poorly (a spring HNN step: 3.0 ms on two threads, 5.2 ms on
-one), so two single-threaded runs side by side do more work per second than one run on
-both cores. Every job runs with one PyTorch thread, in a worker or (with one job) in this
-process, so its numbers do not depend on how many jobs run at once or how many cores the
-machine has.
+Small networks use a second thread poorly (a two-body HNN step: 1.5 ms on two threads, 2.0
+ms on one; `benchmarks/bench_many.py`), so single-threaded runs side by side do more work
+per second than one run on both cores (two-body: 1.43x; the spring's full batch uses two
+threads better: 0.98x). Every job runs with one PyTorch thread, in a worker or (with one
+job) in this process, so its numbers do not depend on how many jobs run at once or how
+many cores the machine has.
 """
 
 from __future__ import annotations
