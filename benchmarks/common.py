@@ -19,6 +19,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
+from hamnet.jobs import cpu_model, usable_cores
+
 torch.set_flush_denormal(True)  # as the hamnet command does at start-up, before torch starts worker threads
 
 #: Width of the hidden layers of the paper's MLP (input -> 200 -> 200 -> output).
@@ -56,22 +58,9 @@ def parse_args(description: str) -> argparse.Namespace:
     return parser.parse_args()
 
 
-def cpu_model() -> str:
-    """The CPU's model name from /proc/cpuinfo (else `platform.processor()`)."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def machine() -> str:
     """One line describing where the figures were taken."""
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return (f"{cpu_model()}, {os.cpu_count()} cores ({usable} usable), torch {torch.__version__} "
+    return (f"{cpu_model()}, {os.cpu_count()} cores ({usable_cores()} usable), torch {torch.__version__} "
             f"with {torch.get_num_threads()} threads, numpy {np.__version__}, "
             f"Python {platform.python_version()}")
 

@@ -16,6 +16,7 @@ import heapq
 import itertools
 import multiprocessing
 import os
+import platform
 from typing import Any, Callable, Iterator
 
 import torch
@@ -26,6 +27,18 @@ from .progress import QUIET_ENV
 def usable_cores() -> int:
     """CPU cores this process may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (else what `platform` knows)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
 
 
 def default_jobs(device: str) -> int:

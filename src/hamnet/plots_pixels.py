@@ -77,7 +77,8 @@ def latent_portrait(models: dict[str, DynamicsModel], observations: Tensor, ener
                     title: str) -> plt.Figure:
     """Per model: encoded observations coloured by true energy, with the learned H's contours
     (HNN) or the learned latent field's streamlines (baseline)."""
-    fig, axes = plt.subplots(1, len(models), figsize=(5.2 * len(models), 4.4), squeeze=False)
+    fig, axes = plt.subplots(1, len(models), figsize=(5.2 * len(models), 4.4), squeeze=False,
+                             layout="constrained")  # colour bars keep clear of the next panel's label
     for ax, (label, model) in zip(axes[0], models.items()):
         model64 = as_float64(model)
         with torch.no_grad():

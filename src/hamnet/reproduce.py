@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-import platform
 import time
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import torch
 from . import experiments
 from .atomic import ensure_writable_dir
 from .errors import DataFileError, InvalidValueError
-from .jobs import JobPool, default_jobs
+from .jobs import JobPool, cpu_model, default_jobs
 from .paper import paper_fields
 from .progress import log, progress_bar
 from .report import Record, write_results
@@ -25,13 +24,7 @@ MODELS = ("baseline", "hnn")
 
 def machine_description(jobs: int) -> str:
     """CPU model, core count, torch version, jobs: printed beside every timing."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            cpu = next(line.split(":", 1)[1].strip() for line in handle if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {jobs} single-threaded jobs"
+    return f"{cpu_model()}, {os.cpu_count()} cores, torch {torch.__version__}, {jobs} single-threaded jobs"
 
 
 def run_dir(out_dir: Path, task: str, model: str, seed: int) -> Path:
