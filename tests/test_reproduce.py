@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 
+from hamnet.report import render_markdown
 from hamnet.reproduce import reproduce
 
 REQUIRED = ["task", "model", "seed", "train_loss", "train_loss_se", "test_loss", "test_loss_se",
@@ -21,7 +22,10 @@ def test_tiny_reproduce(tmp_path) -> None:
     rows = list(csv.DictReader((tmp_path / "results.csv").open()))
     assert len(rows) == 4 and float(rows[0]["test_loss"]) == saved[0]["test_loss"]
     markdown = (tmp_path / "results.md").read_text()
-    assert "| spring |" in markdown and "3.593e-02" in markdown  # the paper's HNN test loss beside ours
+    assert "| spring |" in markdown and "Quick preset: a smoke test" in markdown.split("###")[0]
+    assert "(paper)" not in markdown and "3.593e-02" not in markdown  # no paper numbers, no ratios
+    full = render_markdown(saved, compare_to_paper=True)
+    assert "3.593e-02" in full and "ours/paper" in full  # the paper's HNN test loss beside ours
     assert (tmp_path / "figures" / "spring-vector_field.png").exists()
     assert (tmp_path / "figures" / "spring-rollouts.png").exists()
     assert (tmp_path / "runs" / "spring-hnn-seed1" / "rollouts.safetensors").exists()

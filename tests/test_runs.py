@@ -9,7 +9,8 @@ import torch
 
 import hamnet
 from hamnet.errors import RunDirectoryError
-from hamnet.runs import CONFIG, WEIGHTS, RunConfig, plot_run, train_run
+from hamnet.run_files import CONFIG, WEIGHTS, fingerprint
+from hamnet.runs import RunConfig, plot_run, train_run
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,8 @@ def test_evaluate_and_plot_write_files(run_dir) -> None:
     for key in ("train_loss", "train_loss_se", "test_loss", "test_loss_se", "energy_mse",
                 "energy_mse_se", "train_seconds"):
         assert key in metrics and metrics[key] == metrics[key]  # present and not NaN
-    assert json.loads((run_dir / "metrics.json").read_text()) == metrics
+    assert hamnet.runs.load_metrics(run_dir) == metrics
+    assert json.loads((run_dir / "metrics.json").read_text())["fingerprint"] == fingerprint(run_dir)
     paths = plot_run(run_dir)
     assert {p.name for p in paths} == {"vector_field.png", "rollouts.png"}
     assert all(p.stat().st_size > 10_000 for p in paths)

@@ -1,14 +1,35 @@
-"""Write files atomically: to a temporary file beside the target, then rename."""
+"""Write files atomically: to a temporary file beside the target, then rename.
+
+Temporary files are named `.<target name>.<random>.hamnet-tmp` and created with mode 0666 minus
+the user's umask (as `open` would), so renamed files are as readable as any other file
+the user writes. A process killed mid-write leaves only such a temporary file, which
+`remove_stale_temporaries` clears on the next run.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import tempfile
 from pathlib import Path
 from typing import Iterator
 
 from .errors import OutputError
+
+TEMPORARY_SUFFIX = ".hamnet-tmp"
+
+
+def _create_temporary(folder: Path, name: str) -> Path:
+    """Create an empty, new file `.name.<random>.hamnet-tmp` in `folder` (mode 0666 & ~umask)."""
+    for _ in range(100):
+        path = folder / f".{name}.{secrets.token_hex(4)}{TEMPORARY_SUFFIX}"
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name for {name} in {folder}")
 
 
 @contextlib.contextmanager
@@ -20,11 +41,9 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     target = Path(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        tmp_path = _create_temporary(target.parent, target.name)
     except OSError as exc:
         raise OutputError(f"cannot write to {target.parent}: {exc.strerror or exc}") from None
-    os.close(fd)
-    tmp_path = Path(tmp)
     try:
         yield tmp_path
         os.replace(tmp_path, target)
@@ -36,6 +55,14 @@ def write_text(target: str | os.PathLike, text: str) -> None:
     """Atomically write `text` (UTF-8) to `target`."""
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def remove_stale_temporaries(folder: str | os.PathLike) -> None:
+    """Delete temporary files that an interrupted write left in `folder` (call it only
+    while holding the folder's lock, so no live writer's file is removed)."""
+    for path in Path(folder).glob(f".*{TEMPORARY_SUFFIX}"):
+        if path.is_file():
+            path.unlink(missing_ok=True)
 
 
 def ensure_writable_dir(path: str | os.PathLike) -> Path:

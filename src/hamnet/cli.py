@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
-import torch
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from . import experiments
 from .errors import HamnetError, InvalidValueError
 from .progress import log
 
@@ -23,7 +22,31 @@ DataDir = typer.Option(None, "--data-dir", help="Folder with data files (default
                                                  "then ../shared/data beside the repository).")
 
 
+class Interrupted(Exception):
+    """Ctrl-C during a command; the message says how to continue."""
+
+
+@contextlib.contextmanager
+def _on_interrupt(hint: str) -> Iterator[None]:
+    """Turn Ctrl-C in the block into `Interrupted(hint)` (one line, exit code 130)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise Interrupted(hint) from None
+
+
+def _start_torch() -> None:
+    """Import PyTorch and flush subnormal floats to zero for the whole command, before
+    PyTorch starts its worker threads so that they inherit it (`hamnet.train.flush_denormals`).
+    Commands import PyTorch only when they run, so a mistyped argument fails in a blink."""
+    import torch
+
+    torch.set_flush_denormal(True)
+
+
 def _check_device(device: str) -> str:
+    import torch
+
     if device != "cpu" and not device.startswith("cuda"):
         raise InvalidValueError(f"unknown device {device!r}; use cpu or cuda")
     if device.startswith("cuda") and not torch.cuda.is_available():
@@ -54,16 +77,24 @@ def train(
     lr: Optional[float] = typer.Option(None, help="Adam learning rate (default: the preset's, 1e-3)."),
     preset: str = typer.Option("full", help="Settings preset: full (paper) or quick."),
     device: str = typer.Option("cpu", help="cpu or cuda."),
-    resume: bool = typer.Option(False, help="Continue from OUT/checkpoint.pt if present."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run in OUT from its last checkpoint "
+                                "(same settings); a finished run is left as it is."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the run in OUT (all its files) "
+                                   "if it holds one."),
     data_dir: Optional[Path] = DataDir,
 ) -> None:
     """Train one model on one task into a run directory."""
-    from .runs import CHECKPOINT, RunConfig, train_run
+    _start_torch()
+    from .run_files import CHECKPOINT, RunState, run_state
+    from .runs import RunConfig, train_run
 
+    if resume and overwrite:
+        raise InvalidValueError("pass --resume or --overwrite, not both")
     config = RunConfig.for_task(task, model, seed, preset, steps, _check_device(device), data_dir, lr=lr)
-    if resume and not (out / CHECKPOINT).exists():
+    if resume and out.is_dir() and run_state(out) is RunState.UNFINISHED and not (out / CHECKPOINT).exists():
         log(f"no checkpoint in {out}: training from the start")
-    _, history = train_run(config, out, resume=resume)
+    with _on_interrupt(f"continue with the same command and --resume (from the last checkpoint in {out})"):
+        _, history = train_run(config, out, resume=resume, overwrite=overwrite)
     log(f"trained {model} on {task}: final train loss {history.train_loss[-1]:.4e}, "
         f"test loss {history.test_loss[-1]:.4e} ({history.seconds:.1f} s) -> {out}")
 
@@ -71,17 +102,23 @@ def train(
 @app.command()
 def evaluate(run: Path = typer.Argument(..., help="A run directory written by `hamnet train`.")) -> None:
     """Compute a run's metrics (train/test loss, energy MSE) and write metrics.json."""
+    _start_torch()
     from .runs import evaluate_run
 
-    _print_metrics(evaluate_run(run), f"{run}")
+    with _on_interrupt("nothing was written; run it again"):
+        metrics = evaluate_run(run)
+    _print_metrics(metrics, f"{run}")
 
 
 @app.command()
 def plot(run: Path = typer.Argument(..., help="A run directory written by `hamnet train`.")) -> None:
     """Write a run's figures (PNG) into its directory."""
+    _start_torch()
     from .runs import plot_run
 
-    for path in plot_run(run):
+    with _on_interrupt("figures written so far are complete; run it again for the rest"):
+        paths = plot_run(run)
+    for path in paths:
         console.print(f"wrote {path}")
 
 
@@ -91,6 +128,7 @@ def reproduce(
     quick: bool = typer.Option(False, "--quick", help="Quick preset: fewer steps, same code path."),
     seeds: Optional[int] = typer.Option(None, help="Seeds per task and model (default: full 3, quick 1)."),
     steps: Optional[int] = typer.Option(None, help="Override every task's training steps."),
+    lr: Optional[float] = typer.Option(None, help="Override every task's Adam learning rate."),
     out: Path = typer.Option(Path("results"), help="Output directory."),
     device: str = typer.Option("cpu", help="cpu or cuda."),
     data_dir: Optional[Path] = DataDir,
@@ -99,7 +137,11 @@ def reproduce(
     jobs: Optional[int] = typer.Option(None, help="Single-threaded jobs side by side (default: one per "
                                        "core on the CPU, 1 on a GPU); results do not depend on it."),
 ) -> None:
-    """Train and evaluate baseline and HNN on every task; write results.{json,md,csv} and figures."""
+    """Train and evaluate baseline and HNN on every task; write results.{json,md,csv} and figures.
+
+    Runs already finished in OUT with the same settings are reused, unfinished ones resume
+    from their last checkpoint: after a crash or Ctrl-C, run the same command again."""
+    _start_torch()
     from .reproduce import reproduce as run_reproduce
 
     if seeds is not None and seeds <= 0:
@@ -108,35 +150,46 @@ def reproduce(
         raise InvalidValueError(f"--jobs must be positive, got {jobs}")
     task_list = [t.strip() for t in tasks.split(",") if t.strip()] if tasks else None
     command = "hamnet " + " ".join(sys.argv[1:])
-    run_reproduce(task_list, "quick" if quick else "full", seeds, out, data_dir,
-                  _check_device(device), steps=steps, command=command, run_plots=run_plots, jobs=jobs)
+    with _on_interrupt("run the same command again to continue: finished runs are kept, "
+                       "unfinished ones resume from their last checkpoint"):
+        run_reproduce(task_list, "quick" if quick else "full", seeds, out, data_dir, _check_device(device),
+                      steps=steps, lr=lr, command=command, run_plots=run_plots, jobs=jobs)
     typer.echo((out / "results.md").read_text(encoding="utf-8"))
 
 
 @app.command()
 def tasks() -> None:
     """List the tasks and their systems."""
-    from . import systems
+    from . import experiments, systems
 
     for name in experiments.tasks():
         console.print(f"{name:>15}  {systems.get(name).description}")
 
 
 def main() -> None:
-    """Entry point: run the app; user errors print one line and exit with code 2.
-
-    Subnormal floats are flushed to zero for the whole run, set before PyTorch starts its
-    worker threads so that they inherit it (see `hamnet.train.flush_denormals`).
-    """
-    torch.set_flush_denormal(True)
+    """Entry point: run the app. A user error (a bad argument, a `HamnetError`) prints one
+    line and exits with code 2; Ctrl-C prints one line saying how to continue, code 130."""
     try:
-        app(standalone_mode=True)
+        code = app(standalone_mode=False)
     except HamnetError as exc:
-        print(f"hamnet: error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        print("hamnet: interrupted", file=sys.stderr)
-        sys.exit(130)
+        _fail(f"error: {exc}", 2)
+    except Interrupted as exc:
+        _fail(f"interrupted; {exc}", 130)
+    except Exception as exc:
+        # The argument parser's usage errors (typer's click): they carry their exit code.
+        if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
+            raise
+        command = getattr(getattr(exc, "ctx", None), "command_path", "hamnet")
+        if not exc.format_message():  # `hamnet` alone: the help is already shown
+            sys.exit(exc.exit_code)
+        _fail(f"error: {command}: {exc.format_message()}", exc.exit_code or 2)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str, code: int) -> None:
+    """Print `message` as one line on stderr and exit with `code`."""
+    print(f"hamnet: {' '.join(message.split())}", file=sys.stderr)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

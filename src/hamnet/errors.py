@@ -27,3 +27,7 @@ class OutputError(HamnetError):
 
 class TrainingDivergedError(HamnetError):
     """A non-finite loss appeared during training."""
+
+
+class DirectoryInUseError(HamnetError):
+    """An output directory that another hamnet process is writing."""

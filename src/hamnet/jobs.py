@@ -17,11 +17,15 @@ import itertools
 import multiprocessing
 import os
 import platform
+import signal
+import threading
+import time
 from typing import Any, Callable, Iterator
 
 import torch
 
 from .progress import QUIET_ENV
+from .train import flush_denormals
 
 
 def usable_cores() -> int:
@@ -46,12 +50,24 @@ def default_jobs(device: str) -> int:
     return 1 if device.startswith("cuda") else usable_cores()
 
 
-def _start_worker() -> None:
+def _start_worker(parent: int) -> None:
     """Worker set-up, before its first tensor op: subnormals flushed (the worker's threads
-    inherit the setting only when they start after it), one thread, no progress bars."""
+    inherit the setting only when they start after it), one thread, no progress bars.
+
+    Ctrl-C is the parent's to handle (it stops the workers), and a worker whose parent
+    died (`kill -9`) exits within a second instead of finishing its job unwatched.
+    """
     torch.set_flush_denormal(True)
     torch.set_num_threads(1)
     os.environ[QUIET_ENV] = "1"
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 @contextlib.contextmanager
@@ -78,7 +94,7 @@ class JobPool:
         self.executor: cf.ProcessPoolExecutor | None = None
         if jobs > 1:
             self.executor = cf.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
-                                                   initializer=_start_worker)
+                                                   initializer=_start_worker, initargs=(os.getpid(),))
         self._ready: list[tuple[float, int, Callable[..., Any], tuple, Any]] = []
         self._running: dict[cf.Future, Any] = {}
         self._order = itertools.count()
@@ -102,7 +118,7 @@ class JobPool:
             return self.executor.submit(fn, *args)
         future: cf.Future = cf.Future()
         try:
-            with single_threaded():
+            with single_threaded(), flush_denormals():
                 future.set_result(fn(*args))
         except Exception as exc:  # noqa: BLE001 - handed to the caller through the future
             future.set_exception(exc)
@@ -112,5 +128,9 @@ class JobPool:
         return self
 
     def __exit__(self, exc_type: Any, *_: Any) -> None:
-        if self.executor is not None:
-            self.executor.shutdown(wait=exc_type is None, cancel_futures=exc_type is not None)
+        if self.executor is None:
+            return
+        if exc_type is not None:  # an error or Ctrl-C: stop the running jobs too
+            for process in list(getattr(self.executor, "_processes", {}).values()):
+                process.terminate()
+        self.executor.shutdown(wait=exc_type is None, cancel_futures=exc_type is not None)

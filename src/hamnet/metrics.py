@@ -154,7 +154,7 @@ def reversibility_error(model: DynamicsModel, rollouts: Rollouts, steps: int, rt
         ahead = rollout(model64.time_derivative, model64.from_coordinates(start), t, rtol=rtol, atol=rtol)[-1]
         turned = model64.from_coordinates(reverse(model64.coordinates(ahead)))
         back = reverse(model64.coordinates(rollout(model64.time_derivative, turned, t, rtol=rtol, atol=rtol)[-1]))
-        error = (back - start).pow(2).sum(-1)
+        error = (back - start).pow(2).sum(-1).nan_to_num(nan=float("inf"))
     n = error.numel()
     return Estimate(float(error.mean()), float(error.std(unbiased=False)) / np.sqrt(n) if n > 1 else float("nan"))
 
@@ -163,13 +163,22 @@ def energy_mse(system: System, rollouts: Rollouts) -> Estimate:
     """Mean over trajectories of mean_t (E(true_t) - E(model_t))², E = the system's true energy.
 
     SE is the paper's 5-group bootstrap over trajectories (plain SE over time points when
-    there is a single trajectory).
+    there is a single trajectory). A trajectory whose rollout left the finite numbers
+    counts as infinitely wrong, so the mean is `inf` (see `diverged_fraction`).
     """
     per_point = (system.hamiltonian(rollouts.true) - system.hamiltonian(rollouts.model)).pow(2)  # [T, b]
+    per_point = per_point.nan_to_num(nan=float("inf"))
     per_trajectory = per_point.mean(dim=0).numpy()
-    if per_trajectory.size >= 5:
-        se = bootstrap_se(per_trajectory)
-    else:
-        flat = per_point.flatten().numpy()
-        se = float(flat.std() / np.sqrt(flat.size))
+    with np.errstate(invalid="ignore"):  # inf - inf in the spread of diverged trajectories
+        if per_trajectory.size >= 5:
+            se = bootstrap_se(per_trajectory)
+        else:
+            flat = per_point.flatten().numpy()
+            se = float(flat.std() / np.sqrt(flat.size))
     return Estimate(float(per_trajectory.mean()), se)
+
+
+def diverged_fraction(rollouts: Rollouts) -> float:
+    """Fraction of the model's trajectories that reach a non-finite state."""
+    finite = torch.isfinite(rollouts.model).flatten(2).all(dim=-1).all(dim=0)  # [b]
+    return float(1.0 - finite.double().mean())

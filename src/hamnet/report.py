@@ -36,7 +36,8 @@ def summarise(records: Iterable[Record], metric: str) -> dict[tuple[str, str], t
         if values.size == 0:
             continue
         if values.size > 1:
-            se = float(values.std(ddof=1) / math.sqrt(values.size))
+            with np.errstate(invalid="ignore"):  # an infinite value (a diverged rollout): SE nan
+                se = float(values.std(ddof=1) / math.sqrt(values.size))
         else:
             se = float(group[0].get(f"{metric}_se", float("nan")))
         out[key] = (float(values.mean()), se, int(values.size))
@@ -49,36 +50,69 @@ def _fmt(mean: float, se: float | None = None) -> str:
     return f"{mean:.3e}" if se is None or math.isnan(se) else f"{mean:.3e} ± {se:.1e}"
 
 
-def markdown_table(records: list[Record], metric: str) -> str:
-    """One Markdown table: ours (mean ± SE over seeds) beside the paper's, with ratios."""
+def markdown_table(records: list[Record], metric: str, compare_to_paper: bool = True) -> str:
+    """One Markdown table: ours (mean ± SE over seeds), with `compare_to_paper` beside the
+    paper's and the ratios."""
     ours = summarise(records, metric)
     paper = {(r["task"], r["model"]): (r.get(f"paper_{metric}"), r.get(f"paper_{metric}_se")) for r in records}
     tasks = list(dict.fromkeys(r["task"] for r in records))
     models = [m for m in MODEL_TITLES if any(r["model"] == m for r in records)]
     header = ["task"]
     for model in models:
-        header += [f"{MODEL_TITLES[model]} (ours)", f"{MODEL_TITLES[model]} (paper)", "ours/paper"]
+        header += ([f"{MODEL_TITLES[model]} (ours)", f"{MODEL_TITLES[model]} (paper)", "ours/paper"]
+                   if compare_to_paper else [MODEL_TITLES[model]])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for task in tasks:
         row = [task]
         for model in models:
             mean, se, n = ours.get((task, model), (float("nan"), float("nan"), 0))
+            if not compare_to_paper:
+                row.append(_fmt(mean, se))
+                continue
             p_mean, p_se = paper.get((task, model), (None, None))
-            ratio = f"{mean / p_mean:.2f}" if p_mean and not math.isnan(mean) else "—"
+            ratio = f"{mean / p_mean:.2f}" if p_mean and math.isfinite(mean) else "—"
             row += [_fmt(mean, se), _fmt(p_mean, p_se) if p_mean else "—", ratio]
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
 
-def render_markdown(records: list[Record], header: str = "") -> str:
-    """The full results page: one table per metric."""
+def notes(records: list[Record]) -> list[str]:
+    """One line per run that diverged in training or whose metric is not finite."""
+    out = []
+    for r in records:
+        run = f"{r['task']} · {MODEL_TITLES.get(r['model'], r['model'])} · seed {r['seed']}"
+        if "diverged" in r:
+            out.append(f"- {run}: not scored, {r['diverged']}")
+        bad = [k for k in (*METRICS, "reversibility_error") if isinstance(r.get(k), float) and not math.isfinite(r[k])]
+        if bad:
+            out.append(f"- {run}: {', '.join(bad)} not finite: the model's rollout left the finite "
+                       f"numbers (diverged) on {r.get('diverged_rollouts', float('nan')):.0%} of its "
+                       "trajectories; its means over seeds are not finite either")
+    return out
+
+
+def render_markdown(records: list[Record], header: str = "", compare_to_paper: bool = True) -> str:
+    """The full results page: one table per metric, then notes on diverged runs.
+
+    Without `compare_to_paper` (the quick preset) the page says so at its top and shows no
+    paper columns: a quick run is a smoke test, not expected to match the paper.
+    """
     seeds = sorted({r["seed"] for r in records})
-    parts = [header.strip(), f"Seeds: {', '.join(map(str, seeds))} (ours: mean ± standard error over seeds; "
-             "with one seed, ± is the run's own standard error). Paper: mean ± its reported error."]
+    if compare_to_paper:
+        legend = ("Seeds: {} (ours: mean ± standard error over seeds; with one seed, ± is the run's own "
+                  "standard error). Paper: mean ± its reported error.")
+        caveat = ""
+    else:
+        legend = ("Seeds: {} (mean ± standard error over seeds; with one seed, ± is the run's own "
+                  "standard error).")
+        caveat = ("**Quick preset: a smoke test of the whole pipeline with fewer steps and samples. Its numbers "
+                  "are not expected to match the paper's, so none are shown beside them; `hamnet reproduce` "
+                  "(the full preset) compares with the paper.**")
+    parts = [header.strip(), caveat, legend.format(", ".join(map(str, seeds)))]
     for metric in METRICS:
-        parts += [f"### {METRIC_TITLES[metric]}", markdown_table(records, metric)]
+        parts += [f"### {METRIC_TITLES[metric]}", markdown_table(records, metric, compare_to_paper)]
     extra = [k for k in dict.fromkeys(k for r in records for k in r)
-             if k not in (*METRICS, "train_seconds") and not k.endswith("_se")
+             if k not in (*METRICS, "train_seconds", "diverged_rollouts") and not k.endswith("_se")
              and not k.startswith("paper_") and isinstance(next(r[k] for r in records if k in r), float)]
     if extra:
         rows = []
@@ -91,6 +125,8 @@ def render_markdown(records: list[Record], header: str = "") -> str:
         rows = [f"| {t} | {m} | {v[0]:.1f} |" for (t, m), v in seconds.items()]
         parts += ["### Training time per run (s, mean over seeds)",
                   "\n".join(["| task | model | seconds |", "|---|---|---|", *rows])]
+    if notes(records):
+        parts += ["### Notes", "\n".join(notes(records))]
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
@@ -103,8 +139,8 @@ def render_csv(records: list[Record]) -> str:
     return buffer.getvalue()
 
 
-def write_results(records: list[Record], out_dir: Path, header: str = "") -> None:
+def write_results(records: list[Record], out_dir: Path, header: str = "", compare_to_paper: bool = True) -> None:
     """Write results.json, results.csv and results.md into `out_dir` (atomically)."""
     write_text(out_dir / "results.json", json.dumps(records, indent=2))
     write_text(out_dir / "results.csv", render_csv(records))
-    write_text(out_dir / "results.md", render_markdown(records, header))
+    write_text(out_dir / "results.md", render_markdown(records, header, compare_to_paper))

@@ -7,17 +7,19 @@ import math
 import os
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 import torch
 
 from . import experiments
-from .atomic import ensure_writable_dir
-from .errors import DataFileError, InvalidValueError
+from .atomic import remove_stale_temporaries
+from .errors import DataFileError, InvalidValueError, RunDirectoryError, TrainingDivergedError
 from .jobs import JobPool, cpu_model, default_jobs
+from .locks import exclusive
 from .paper import paper_fields
 from .progress import log, progress_bar
 from .report import Record, write_results
-from .runs import RunConfig, evaluate_run, plot_run, plot_runs, train_runs
+from .runs import RunConfig, evaluate_run, load_metrics, plot_run, plot_runs, train_runs
 
 MODELS = ("baseline", "hnn")
 
@@ -38,17 +40,36 @@ def _prepare_data(config: RunConfig) -> int:
 
 
 def _train_and_evaluate(configs: list[RunConfig], dirs: list[Path], show_progress: bool | None,
-                        run_plots: bool) -> list[tuple[int, dict[str, float], float]]:
+                        run_plots: bool) -> list[tuple[int, dict[str, Any], bool]]:
     """Job: train runs that differ only in their seed together, then evaluate each.
 
-    Returns (seed, metrics, training seconds) per run."""
+    A run already finished in its directory with the same settings is kept, and its
+    metrics too if they belong to its weights; an unfinished one resumes from its last
+    checkpoint; one with other settings is replaced. A run whose training diverges gets
+    `{"diverged": message}` instead of metrics. Returns (seed, metrics, kept) per run.
+    """
+    try:
+        trained = train_runs(configs, dirs, show_progress, resume=True, overwrite=True)
+    except TrainingDivergedError as exc:
+        return [(config.seed, {"diverged": str(exc)}, False) for config in configs]
     results = []
-    for config, directory, (_, history) in zip(configs, dirs, train_runs(configs, dirs, show_progress)):
-        metrics = evaluate_run(directory)
+    for config, directory, _ in zip(configs, dirs, trained):
+        try:
+            metrics, kept = load_metrics(directory), True
+        except RunDirectoryError:
+            metrics, kept = evaluate_run(directory), False
         if run_plots:
             plot_run(directory)
-        results.append((config.seed, metrics, history.seconds))
+        results.append((config.seed, metrics, kept))
     return results
+
+
+def _summary(metrics: dict[str, Any]) -> str:
+    """One run's result in a few words, for the log."""
+    if "diverged" in metrics:
+        return str(metrics["diverged"])
+    return (f"test {metrics['test_loss']:.3e}  energy {metrics['energy_mse']:.3e}  "
+            f"({metrics['train_seconds']:.1f} s)")
 
 
 def training_cost(config: RunConfig, n_train: int) -> float:
@@ -66,6 +87,7 @@ def reproduce(
     device: str = "cpu",
     show_progress: bool | None = None,
     steps: int | None = None,
+    lr: float | None = None,
     command: str = "hamnet reproduce",
     run_plots: bool = False,
     jobs: int | None = None,
@@ -79,25 +101,42 @@ def reproduce(
     GPU: each task × model, its seeds trained together by `train_runs`) and each task's
     figures. Every run is single-threaded, so the numbers do not depend on `jobs`.
     Tasks whose data file is missing are skipped with one line naming the file. `steps`
-    overrides every task's step count.
+    and `lr` override every task's settings.
+
+    `out_dir` is held for the whole call (`hamnet.locks`): a second process is refused.
+    Runs finished there by an earlier, interrupted call with the same settings are kept
+    and unfinished ones resume (`_train_and_evaluate`), so rerunning a killed reproduce
+    gives the results of an uninterrupted one.
     """
-    out_dir = ensure_writable_dir(out_dir)
     tasks = tasks or experiments.tasks()
-    for task in tasks:
-        experiments.get(task, preset)  # fail fast on unknown names
     n_seeds = seeds if seeds is not None else experiments.DEFAULT_SEEDS[preset]
     jobs = default_jobs(device) if jobs is None else jobs
     if jobs <= 0:
         raise InvalidValueError(f"jobs must be positive, got {jobs}")
+    if n_seeds <= 0:
+        raise InvalidValueError(f"seeds must be positive, got {n_seeds}")
 
     def configs(task: str, model: str) -> list[RunConfig]:
-        return [RunConfig.for_task(task, model, seed, preset, steps, device, data_dir) for seed in range(n_seeds)]
+        return [RunConfig.for_task(task, model, seed, preset, steps, device, data_dir, lr)
+                for seed in range(n_seeds)]
 
+    for task in tasks:
+        configs(task, MODELS[0])  # fail fast on unknown names and bad settings
+    with exclusive(out_dir):
+        return _reproduce(tasks, preset, n_seeds, out_dir, device, show_progress, command, run_plots, jobs,
+                          configs)
+
+
+def _reproduce(tasks: list[str], preset: str, n_seeds: int, out_dir: Path, device: str,
+               show_progress: bool | None, command: str, run_plots: bool, jobs: int,
+               configs: Callable[[str, str], list[RunConfig]]) -> list[Record]:
+    """`reproduce` once its arguments are checked and `out_dir` is held."""
+    remove_stale_temporaries(out_dir / "figures")
     # Runs trained together in one job: a GPU takes a task × model's seeds at once
     # (`train_many`); on the CPU each run is its own job, so the jobs balance across cores.
     together = n_seeds if device.startswith("cuda") else 1
     start = time.perf_counter()
-    metrics: dict[tuple[str, str, int], dict[str, float]] = {}
+    metrics: dict[tuple[str, str, int], dict[str, Any]] = {}
     data_left = {task: n_seeds for task in tasks}
     runs_left = {task: len(MODELS) * n_seeds for task in tasks}
     skipped: set[str] = set()
@@ -126,15 +165,17 @@ def reproduce(
                                      chunk, [run_dir(out_dir, task, name, c.seed) for c in chunk],
                                      show_progress if jobs == 1 else False, run_plots)
             elif kind == "train":
-                for seed, run_metrics, seconds in future.result():
-                    log(f"{task:>14} {model:>8} seed {seed}: test {run_metrics['test_loss']:.3e}  "
-                        f"energy {run_metrics['energy_mse']:.3e}  ({seconds:.1f} s)")
+                for seed, run_metrics, kept in future.result():
+                    log(f"{task:>14} {model:>8} seed {seed}: {_summary(run_metrics)}"
+                        f"{'  (kept from an earlier run)' if kept else ''}")
                     metrics[(task, model, seed)] = run_metrics
                     advance(1)
                     runs_left[task] -= 1
                 if runs_left[task] == 0:
-                    pool.add(("plot", task, ""), 0.0, plot_runs, [run_dir(out_dir, task, name, 0) for name in MODELS],
-                             out_dir / "figures", f"{task}-")
+                    trained = [name for name in MODELS if "diverged" not in metrics[(task, name, 0)]]
+                    if trained:
+                        pool.add(("plot", task, ""), 0.0, plot_runs,
+                                 [run_dir(out_dir, task, name, 0) for name in trained], out_dir / "figures", f"{task}-")
             else:
                 future.result()
     records: list[Record] = [{"task": task, "model": model, "seed": seed, **metrics[(task, model, seed)],
@@ -144,6 +185,6 @@ def reproduce(
     wall = time.perf_counter() - start
     header = (f"## Results\n\nCommand: `{command}` · preset `{preset}` · "
               f"{dt.date.today().isoformat()} · {machine_description(jobs)} · wall time {wall:.0f} s")
-    write_results(records, out_dir, header)
+    write_results(records, out_dir, header, compare_to_paper=preset == "full")
     log(f"wrote {out_dir / 'results.md'} ({wall:.0f} s)")
     return records

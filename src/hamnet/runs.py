@@ -5,30 +5,35 @@ A run is rebuilt from its directory alone: `load(dir)` returns the trained model
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from . import experiments, models, systems
-from .atomic import atomic_path, ensure_writable_dir, write_text
+from .atomic import atomic_path, write_text
 from .data import Dataset, PixelData, load_task_data
-from .errors import InvalidValueError, RunDirectoryError
-from .metrics import Rollouts, energy_mse, evaluation_rollouts, loss_estimates, reversibility_error
+from .errors import HamnetError, InvalidValueError, RunDirectoryError, TrainingDivergedError
+from .locks import exclusive
+from .metrics import Rollouts, diverged_fraction, energy_mse, evaluation_rollouts, loss_estimates, reversibility_error
 from .models import DynamicsModel
+from .run_files import (CHECKPOINT, CONFIG, HISTORY, METRICS, ROLLOUTS, WEIGHTS, RunState, clear_run,
+                        fingerprint, read_json, run_state, what_differs)
 from .seeding import derive_seed, generator
 from .systems import EnergyProtocol
 from .train import TrainHistory, TrainSettings, train
 from .train_many import train_many
 
-CONFIG, WEIGHTS, METRICS, HISTORY, CHECKPOINT, ROLLOUTS = (
-    "config.json", "model.safetensors", "metrics.json", "history.json", "checkpoint.pt",
-    "rollouts.safetensors")
+#: Key of the run fingerprint in metrics.json and in the rollouts file's metadata.
+FINGERPRINT_KEY = "fingerprint"
+
 
 
 @dataclass
@@ -58,8 +63,8 @@ class RunConfig:
             models.build(model, 2)  # raises UnknownNameError with the known names
         if steps is not None and steps <= 0:
             raise InvalidValueError(f"--steps must be positive, got {steps}")
-        if lr is not None and not lr > 0:
-            raise InvalidValueError(f"--lr must be positive, got {lr}")
+        if lr is not None and not (math.isfinite(lr) and lr > 0):
+            raise InvalidValueError(f"--lr must be a positive finite number, got {lr}")
         experiment = experiments.get(task, preset)
         train_settings = dataclasses.replace(experiment.train, **{k: v for k, v in
                                              (("steps", steps), ("lr", lr)) if v is not None})
@@ -95,21 +100,12 @@ class RunConfig:
                             generator=generator(self.seed, "init") if seeded else None)
 
 
-def _read_json(path: Path) -> Any:
-    if not path.exists():
-        raise RunDirectoryError(f"{path.parent} is not a complete run: {path.name} is missing")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RunDirectoryError(f"{path} is corrupt: {exc}") from None
-
-
 def load_config(run_dir: str | Path) -> RunConfig:
     """The `RunConfig` stored in `run_dir/config.json`."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise RunDirectoryError(f"run directory {run_dir} does not exist")
-    raw = _read_json(run_dir / CONFIG)
+    raw = read_json(run_dir / CONFIG)
     try:
         return RunConfig.from_dict(raw)
     except (TypeError, KeyError, ValueError) as exc:
@@ -122,11 +118,20 @@ def load(run_dir: str | Path) -> DynamicsModel:
     weights = Path(run_dir) / WEIGHTS
     if not weights.exists():
         raise RunDirectoryError(f"{run_dir} is not a complete run: {WEIGHTS} is missing (not trained yet?)")
-    model = config.build_model(seeded=False)
     try:
-        model.load_state_dict(load_file(str(weights)))
-    except (SafetensorError, RuntimeError, OSError) as exc:
+        model = config.build_model(seeded=False)
+    except (HamnetError, TypeError, ValueError) as exc:
+        raise RunDirectoryError(f"{Path(run_dir) / CONFIG} describes no model hamnet can build: {exc}") from None
+    try:
+        state = load_file(str(weights))
+    except (SafetensorError, OSError) as exc:
         raise RunDirectoryError(f"{weights} is corrupt: {str(exc).splitlines()[0]}") from None
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        detail = str(exc).splitlines()[1].strip() if len(str(exc).splitlines()) > 1 else str(exc)
+        raise RunDirectoryError(f"{weights} does not fit the {config.model} model that {CONFIG} "
+                                f"describes: {detail}") from None
     return model.eval()
 
 
@@ -135,11 +140,37 @@ def save_model(model: DynamicsModel, run_dir: Path) -> None:
         save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp))
 
 
-def _start_run(config: RunConfig, run_dir: str | Path) -> tuple[Path, Dataset | PixelData, DynamicsModel]:
-    """Create the run directory with its config; return it, the data and a fresh model."""
-    run_dir = ensure_writable_dir(run_dir)
+def open_run(config: RunConfig, run_dir: Path, resume: bool = False, overwrite: bool = False) -> RunState:
+    """Claim `run_dir` (held by `exclusive`) for `config`; returns how far that run got.
+
+    A directory with no run gets `config.json`. One holding a run: with `resume`, the
+    same run (same config, place fields aside) is continued, its state returned; with
+    `overwrite`, any other run is removed first (every file of it), the same one too
+    unless `resume`. Otherwise `RunDirectoryError` says what is there and what to pass.
+    """
+    state = run_state(run_dir)
+    if state is not RunState.NEW:
+        try:
+            differs = what_differs(read_json(run_dir / CONFIG), config.to_dict())
+        except RunDirectoryError:
+            differs = ["config.json (missing or corrupt)"]
+        if resume and not differs:
+            return state
+        if not overwrite:
+            holds = "another run" if differs else f"this run ({state.value})"
+            detail = f"; differs in {', '.join(differs[:3])}" if differs else ""
+            hint = "--overwrite to replace it" if differs else "--resume to continue it or --overwrite to replace it"
+            raise RunDirectoryError(f"{run_dir} already holds {holds}{detail}; pass {hint}")
+        clear_run(run_dir)
     write_text(run_dir / CONFIG, json.dumps(config.to_dict(), indent=2))
-    return run_dir, config.dataset(), config.build_model().to(config.device)
+    return RunState.NEW
+
+
+def _load_history(run_dir: Path) -> TrainHistory:
+    try:
+        return TrainHistory(**read_json(run_dir / HISTORY))
+    except TypeError as exc:
+        raise RunDirectoryError(f"{run_dir / HISTORY} is corrupt: {exc}") from None
 
 
 def _finish_run(model: DynamicsModel, data: Dataset | PixelData, history: TrainHistory,
@@ -154,32 +185,61 @@ def _finish_run(model: DynamicsModel, data: Dataset | PixelData, history: TrainH
 
 
 def train_run(config: RunConfig, run_dir: str | Path, resume: bool = False,
-              show_progress: bool | None = None, on_step=None) -> tuple[DynamicsModel, TrainHistory]:
+              show_progress: bool | None = None, on_step=None,
+              overwrite: bool = False) -> tuple[DynamicsModel, TrainHistory]:
     """Train the run described by `config` into `run_dir` (config, weights, history).
 
-    `resume=True` continues from `run_dir/checkpoint.pt` if present.
+    The data set is built (and checked) before `run_dir` is touched. `resume=True`
+    continues this run from `run_dir/checkpoint.pt` if present, or returns it as it is if
+    it finished; `overwrite=True` replaces another run's files (`open_run`). A run that
+    diverges before its first checkpoint leaves nothing behind.
     """
-    run_dir, data, model = _start_run(config, run_dir)
-    history = train(model, data.train_tensors(), data.test_tensors(),
-                    config.train, seed=derive_seed(config.seed, "batches"),
-                    checkpoint=run_dir / CHECKPOINT, resume=resume,
-                    show_progress=show_progress, on_step=on_step)
-    return _finish_run(model, data, history, run_dir), history
+    data = config.dataset()
+    with exclusive(run_dir) as run_dir:
+        state = open_run(config, run_dir, resume, overwrite)
+        if state is RunState.FINISHED:
+            return load(run_dir), _load_history(run_dir)
+        model = config.build_model().to(config.device)
+        try:
+            history = train(model, data.train_tensors(), data.test_tensors(),
+                            config.train, seed=derive_seed(config.seed, "batches"),
+                            checkpoint=run_dir / CHECKPOINT, resume=state is RunState.UNFINISHED,
+                            show_progress=show_progress, on_step=on_step)
+        except TrainingDivergedError:
+            if not (run_dir / CHECKPOINT).exists():
+                clear_run(run_dir)
+            raise
+        return _finish_run(model, data, history, run_dir), history
 
 
-def train_runs(configs: list[RunConfig], run_dirs: list[str | Path],
-               show_progress: bool | None = None) -> list[tuple[DynamicsModel, TrainHistory]]:
-    """Train runs that differ only in their seed at once (`train_many`); one run: `train_run`."""
+def train_runs(configs: list[RunConfig], run_dirs: list[str | Path], show_progress: bool | None = None,
+               resume: bool = False, overwrite: bool = False) -> list[tuple[DynamicsModel, TrainHistory]]:
+    """Train runs that differ only in their seed at once (`train_many`); one run: `train_run`.
+
+    With `resume`, finished runs are returned as they are; the others start over (the
+    stacked path keeps no checkpoints).
+    """
     if len(configs) == 1:
-        return [train_run(configs[0], run_dirs[0], show_progress=show_progress)]
+        return [train_run(configs[0], run_dirs[0], resume, show_progress, overwrite=overwrite)]
     if len({json.dumps(dataclasses.replace(c, seed=0).to_dict()) for c in configs}) != 1:
         raise InvalidValueError("runs trained together must differ only in their seed")
-    started = [_start_run(c, d) for c, d in zip(configs, run_dirs)]
-    histories = train_many([model for _, _, model in started], [data.train_tensors() for _, data, _ in started],
-                           [data.test_tensors() for _, data, _ in started], configs[0].train,
-                           [derive_seed(c.seed, "batches") for c in configs], show_progress=show_progress)
-    return [(_finish_run(model, data, history, run_dir), history)
-            for (run_dir, data, model), history in zip(started, histories)]
+    datasets = [c.dataset() for c in configs]
+    with contextlib.ExitStack() as stack:
+        dirs = [stack.enter_context(exclusive(d)) for d in run_dirs]
+        states = [open_run(c, d, resume, overwrite) for c, d in zip(configs, dirs)]
+        todo = [i for i, state in enumerate(states) if state is not RunState.FINISHED]
+        for i in todo:
+            if states[i] is RunState.UNFINISHED:
+                open_run(configs[i], dirs[i], overwrite=True)  # start over
+        fresh = [configs[i].build_model().to(configs[i].device) for i in todo]
+        histories = train_many(fresh, [datasets[i].train_tensors() for i in todo],
+                               [datasets[i].test_tensors() for i in todo], configs[0].train,
+                               [derive_seed(configs[i].seed, "batches") for i in todo],
+                               show_progress=show_progress) if todo else []
+        trained = {i: (_finish_run(model, datasets[i], history, dirs[i]), history)
+                   for i, model, history in zip(todo, fresh, histories)}
+        return [trained[i] if i in trained else (load(dirs[i]), _load_history(dirs[i]))
+                for i in range(len(configs))]
 
 
 def _rollouts_for(config: RunConfig, model: DynamicsModel, data: Any,
@@ -189,49 +249,65 @@ def _rollouts_for(config: RunConfig, model: DynamicsModel, data: Any,
 
 
 def evaluate_run(run_dir: str | Path) -> dict[str, float]:
-    """Compute a run's metrics (float64); write `metrics.json` and the rollouts they score.
+    """Compute a run's metrics (float64); write `metrics.json` and the rollouts they score,
+    both marked with the run's fingerprint (`load_metrics` trusts them only while it holds).
 
     Metrics: `train_loss`, `test_loss` (the model's training objective; for latent models
-    also its parts, e.g. `test_loss_autoencoder`), `energy_mse`, each with `_se`;
-    `reversibility_error` where the protocol asks for it; `train_seconds`.
+    also its parts, e.g. `test_loss_autoencoder`), `energy_mse` (`inf` where a rollout left
+    the finite numbers), each with `_se`; `reversibility_error` where the protocol asks
+    for it; `train_seconds`.
     """
     run_dir = Path(run_dir)
+    model = load(run_dir).double()  # checks the directory before anything is written
     config = load_config(run_dir)
-    model = load(run_dir).double()
     protocol = EnergyProtocol(**config.protocol)
     data = config.dataset()
-    metrics: dict[str, float] = {}
-    for split, tensors in (("train", data.train_tensors()), ("test", data.test_tensors())):
-        for term, estimate in loss_estimates(model, tensors).items():
-            name = f"{split}_loss" if term == "loss" else f"{split}_loss_{term}"
-            metrics |= {name: estimate.mean, f"{name}_se": estimate.se}
-    rollouts = _rollouts_for(config, model, data)
-    energy = energy_mse(systems.get(config.task), rollouts)
-    metrics |= {"energy_mse": energy.mean, "energy_mse_se": energy.se}
-    if protocol.reversibility_steps:
-        reversibility = reversibility_error(model, rollouts, protocol.reversibility_steps)
-        metrics |= {"reversibility_error": reversibility.mean, "reversibility_error_se": reversibility.se}
-    history = _read_json(run_dir / HISTORY) if (run_dir / HISTORY).exists() else {}
-    metrics["train_seconds"] = float(history.get("seconds", float("nan")))
-    with atomic_path(run_dir / ROLLOUTS) as tmp:
-        save_file({k: v.contiguous() for k, v in rollouts.tensors().items()}, str(tmp))
-    write_text(run_dir / METRICS, json.dumps(metrics, indent=2))
+    with exclusive(run_dir):
+        stamp = fingerprint(run_dir)
+        metrics: dict[str, float] = {}
+        for split, tensors in (("train", data.train_tensors()), ("test", data.test_tensors())):
+            for term, estimate in loss_estimates(model, tensors).items():
+                name = f"{split}_loss" if term == "loss" else f"{split}_loss_{term}"
+                metrics |= {name: estimate.mean, f"{name}_se": estimate.se}
+        rollouts = _rollouts_for(config, model, data)
+        energy = energy_mse(systems.get(config.task), rollouts)
+        metrics |= {"energy_mse": energy.mean, "energy_mse_se": energy.se}
+        if diverged_fraction(rollouts) > 0:
+            metrics["diverged_rollouts"] = diverged_fraction(rollouts)
+        if protocol.reversibility_steps:
+            reversibility = reversibility_error(model, rollouts, protocol.reversibility_steps)
+            metrics |= {"reversibility_error": reversibility.mean, "reversibility_error_se": reversibility.se}
+        history = read_json(run_dir / HISTORY) if (run_dir / HISTORY).exists() else {}
+        metrics["train_seconds"] = float(history.get("seconds", float("nan")))
+        with atomic_path(run_dir / ROLLOUTS) as tmp:
+            save_file({k: v.contiguous() for k, v in rollouts.tensors().items()}, str(tmp),
+                      metadata={FINGERPRINT_KEY: stamp})
+        write_text(run_dir / METRICS, json.dumps({FINGERPRINT_KEY: stamp, **metrics}, indent=2))
     return metrics
 
 
 def load_metrics(run_dir: str | Path) -> dict[str, float]:
-    return _read_json(Path(run_dir) / METRICS)
+    """The metrics `evaluate_run` wrote, if they belong to the weights beside them."""
+    run_dir = Path(run_dir)
+    stored = read_json(run_dir / METRICS)
+    if not isinstance(stored, dict) or stored.pop(FINGERPRINT_KEY, None) != fingerprint(run_dir):
+        raise RunDirectoryError(f"{run_dir / METRICS} does not belong to the weights beside it; "
+                                f"run `hamnet evaluate {run_dir}` again")
+    return stored
 
 
 def plot_rollouts(run_dir: Path, config: RunConfig, model: DynamicsModel, data: Any) -> Rollouts:
-    """The rollouts a run's figures show: those saved by `evaluate_run` when they cover the
-    protocol's plot horizon, else computed now."""
+    """The rollouts a run's figures show: those saved by `evaluate_run` when they belong to
+    these weights and cover the protocol's plot horizon, else computed now."""
     protocol = EnergyProtocol(**config.protocol)
     if protocol.plot_t_end is None and (run_dir / ROLLOUTS).exists():
         try:
-            return Rollouts.from_tensors(load_file(str(run_dir / ROLLOUTS)))
+            with safe_open(str(run_dir / ROLLOUTS), framework="pt") as handle:
+                stamp = (handle.metadata() or {}).get(FINGERPRINT_KEY)
+            if stamp == fingerprint(run_dir):
+                return Rollouts.from_tensors(load_file(str(run_dir / ROLLOUTS)))
         except (SafetensorError, KeyError, OSError):
-            pass  # a damaged or outdated file is recomputed
+            pass  # a damaged, outdated or foreign file is recomputed
     return _rollouts_for(config, model, data, t_end=protocol.plot_t_end)
 
 
@@ -251,4 +327,6 @@ def plot_runs(run_dirs: list[str | Path], out_dir: str | Path, prefix: str = "")
 
 def plot_run(run_dir: str | Path) -> list[Path]:
     """Write a run's figures (PNG) into its directory; returns their paths."""
-    return plot_runs([run_dir], run_dir)
+    load(run_dir)  # checks the directory before anything is written
+    with exclusive(run_dir):
+        return plot_runs([run_dir], run_dir)
