@@ -40,8 +40,8 @@ def test_train_evaluate_plot(trained_run) -> None:
 @pytest.mark.parametrize("args,fragments", [
     (["--task", "spam", "--model", "hnn"], ["unknown task 'spam'", "spring"]),
     (["--task", "spring", "--model", "gpt"], ["unknown model 'gpt'", "hnn"]),
-    (["--task", "spring", "--model", "hnn", "--steps", "0"], ["steps must be positive"]),
-    (["--task", "spring", "--model", "hnn", "--steps", "-3"], ["steps must be positive"]),
+    (["--task", "spring", "--model", "hnn", "--steps", "0"], ["steps must be between 1 and"]),
+    (["--task", "spring", "--model", "hnn", "--steps", "-3"], ["steps must be between 1 and"]),
     (["--task", "spring", "--model", "baseline", "--steps", "30", "--lr", "1e20"], ["diverged", "step"]),
 ])
 def test_train_bad_input(tmp_path, args, fragments) -> None:

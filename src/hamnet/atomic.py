@@ -1,8 +1,8 @@
 """Write files atomically: to a temporary file beside the target, then rename.
 
-Temporary files are named `.<target name>.<random>.hamnet-tmp` and created with mode 0666 minus
-the user's umask (as `open` would), so renamed files are as readable as any other file
-the user writes. A process killed mid-write leaves only such a temporary file, which
+Temporary files are named `.<target name>.<random>.hamnet-tmp`; the file renamed into
+place gets mode 0666 minus the user's umask (as `open` would give), whatever library wrote
+it, so results are as readable as any other file the user writes. A process killed mid-write leaves only such a temporary file, which
 `remove_stale_temporaries` clears on the next run.
 """
 
@@ -32,6 +32,20 @@ def _create_temporary(folder: Path, name: str) -> Path:
     raise FileExistsError(f"no free temporary name for {name} in {folder}")
 
 
+def _umask() -> int:
+    """The process's umask (read from /proc where possible: setting it to read it races)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; rename it onto `target` on success.
@@ -46,6 +60,7 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         raise OutputError(f"cannot write to {target.parent}: {exc.strerror or exc}") from None
     try:
         yield tmp_path
+        os.chmod(tmp_path, 0o666 & ~_umask())  # whatever mode the writer created it with
         os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)
@@ -68,6 +83,9 @@ def remove_stale_temporaries(folder: str | os.PathLike) -> None:
 def ensure_writable_dir(path: str | os.PathLike) -> Path:
     """Create `path` if needed and check that files can be written in it."""
     path = Path(path)
+    blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise OutputError(f"output directory {path} is not writable: {blocker} is a file, not a directory")
     try:
         path.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=path):

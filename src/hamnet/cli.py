@@ -11,7 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .errors import HamnetError, InvalidValueError
+from .checks import MAX_SEEDS, check_count, check_lr, check_seed, check_steps
+from .errors import HamnetError, InvalidValueError, RunDirectoryError
 from .progress import log
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -44,11 +45,27 @@ def _start_torch() -> None:
     torch.set_flush_denormal(True)
 
 
+def _check_device_name(device: str) -> None:
+    """`InvalidValueError` for a device that is neither cpu nor cuda (no PyTorch needed)."""
+    if device != "cpu" and not device.startswith("cuda"):
+        raise InvalidValueError(f"unknown device {device!r}; use cpu or cuda")
+
+
+def _check_run_dir(run: Path) -> None:
+    """The run directory and its config.json (a JSON object), checked before PyTorch loads."""
+    from .run_files import CONFIG, read_json
+
+    if not run.is_dir():
+        problem = "is not a directory" if run.exists() else "does not exist"
+        raise RunDirectoryError(f"run directory {run} {problem}")
+    if not isinstance(read_json(run / CONFIG), dict):
+        raise RunDirectoryError(f"{run / CONFIG} is corrupt: not a JSON object")
+
+
 def _check_device(device: str) -> str:
     import torch
 
-    if device != "cpu" and not device.startswith("cuda"):
-        raise InvalidValueError(f"unknown device {device!r}; use cpu or cuda")
+    _check_device_name(device)
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise InvalidValueError("--device cuda requested but no CUDA GPU is available")
     return device
@@ -84,24 +101,31 @@ def train(
     data_dir: Optional[Path] = DataDir,
 ) -> None:
     """Train one model on one task into a run directory."""
+    if resume and overwrite:
+        raise InvalidValueError("pass --resume or --overwrite, not both")
+    check_seed(seed)
+    check_steps(steps)
+    check_lr(lr)
+    _check_device_name(device)
     _start_torch()
     from .run_files import CHECKPOINT, RunState, run_state
     from .runs import RunConfig, train_run
 
-    if resume and overwrite:
-        raise InvalidValueError("pass --resume or --overwrite, not both")
     config = RunConfig.for_task(task, model, seed, preset, steps, _check_device(device), data_dir, lr=lr)
-    if resume and out.is_dir() and run_state(out) is RunState.UNFINISHED and not (out / CHECKPOINT).exists():
+    before = run_state(out) if out.is_dir() else RunState.NEW
+    if resume and before is RunState.UNFINISHED and not (out / CHECKPOINT).exists():
         log(f"no checkpoint in {out}: training from the start")
     with _on_interrupt(f"continue with the same command and --resume (from the last checkpoint in {out})"):
         _, history = train_run(config, out, resume=resume, overwrite=overwrite)
-    log(f"trained {model} on {task}: final train loss {history.train_loss[-1]:.4e}, "
+    done = "already trained" if resume and before is RunState.FINISHED else "trained"
+    log(f"{done} {model} on {task}: final train loss {history.train_loss[-1]:.4e}, "
         f"test loss {history.test_loss[-1]:.4e} ({history.seconds:.1f} s) -> {out}")
 
 
 @app.command()
 def evaluate(run: Path = typer.Argument(..., help="A run directory written by `hamnet train`.")) -> None:
     """Compute a run's metrics (train/test loss, energy MSE) and write metrics.json."""
+    _check_run_dir(run)
     _start_torch()
     from .runs import evaluate_run
 
@@ -113,6 +137,7 @@ def evaluate(run: Path = typer.Argument(..., help="A run directory written by `h
 @app.command()
 def plot(run: Path = typer.Argument(..., help="A run directory written by `hamnet train`.")) -> None:
     """Write a run's figures (PNG) into its directory."""
+    _check_run_dir(run)
     _start_torch()
     from .runs import plot_run
 
@@ -141,14 +166,17 @@ def reproduce(
 
     Runs already finished in OUT with the same settings are reused, unfinished ones resume
     from their last checkpoint: after a crash or Ctrl-C, run the same command again."""
+    check_count(seeds, "--seeds", MAX_SEEDS)
+    check_count(jobs, "--jobs")
+    task_list = [t.strip() for t in tasks.split(",") if t.strip()] if tasks is not None else None
+    if task_list == []:
+        raise InvalidValueError(f"--tasks names no task ({tasks!r}); see `hamnet tasks`")
+    check_steps(steps)
+    check_lr(lr)
+    _check_device_name(device)
     _start_torch()
     from .reproduce import reproduce as run_reproduce
 
-    if seeds is not None and seeds <= 0:
-        raise InvalidValueError(f"--seeds must be positive, got {seeds}")
-    if jobs is not None and jobs <= 0:
-        raise InvalidValueError(f"--jobs must be positive, got {jobs}")
-    task_list = [t.strip() for t in tasks.split(",") if t.strip()] if tasks else None
     command = "hamnet " + " ".join(sys.argv[1:])
     with _on_interrupt("run the same command again to continue: finished runs are kept, "
                        "unfinished ones resume from their last checkpoint"):

@@ -83,7 +83,8 @@ def _adaptive(f: VectorField, x0: Tensor, t: Tensor, rtol: float, atol: float) -
     return solution.ys.masked_fill(~reached[..., None], float("nan")).transpose(0, 1).contiguous()
 
 
-def _check_arguments(f: VectorField, x0: Tensor, t: Tensor, method: str, step_size: float | None) -> None:
+def _check_arguments(f: VectorField, x0: Tensor, t: Tensor, method: str, step_size: float | None,
+                     rtol: float, atol: float) -> None:
     """`InvalidValueError` naming the argument that `rollout` cannot use."""
     if method not in METHODS:
         raise UnknownNameError(f"unknown integrator {method!r}; known: {', '.join(METHODS)}")
@@ -91,17 +92,26 @@ def _check_arguments(f: VectorField, x0: Tensor, t: Tensor, method: str, step_si
         raise InvalidValueError("x0 and t must be torch tensors")
     if x0.dim() != 2 or x0.shape[0] == 0:
         raise InvalidValueError(f"x0 must have shape [batch, dim] with batch >= 1, got {tuple(x0.shape)}")
-    if not x0.is_floating_point() or not bool(torch.isfinite(x0).all()):
-        raise InvalidValueError(f"x0 must hold finite floating-point numbers (got dtype {x0.dtype})")
+    if not x0.is_floating_point():
+        raise InvalidValueError(f"x0 must hold floating-point numbers, got dtype {x0.dtype}")
+    if not bool(torch.isfinite(x0).all()):
+        raise InvalidValueError("x0 must hold finite numbers, it holds NaN or inf")
     if t.dim() != 1 or t.numel() < 1:
         raise InvalidValueError(f"t must have shape [T] with T >= 1, got {tuple(t.shape)}")
-    if not t.is_floating_point() or not bool(torch.isfinite(t).all()):
-        raise InvalidValueError(f"t must hold finite floating-point times (got dtype {t.dtype}); "
+    if not t.is_floating_point():
+        raise InvalidValueError(f"t must hold floating-point times, got dtype {t.dtype}; "
                                 "e.g. torch.linspace(0, 10, 100)")
+    if not bool(torch.isfinite(t).all()):
+        raise InvalidValueError("t must hold finite times, it holds NaN or inf")
     if t.numel() > 1 and not bool(torch.all(t[1:] > t[:-1])):
         raise InvalidValueError("t must be strictly increasing")
     if step_size is not None and not (math.isfinite(step_size) and step_size > 0):
         raise InvalidValueError(f"step_size must be a positive finite number, got {step_size}")
+    for name, tolerance in (("rtol", rtol), ("atol", atol)):
+        if not (math.isfinite(tolerance) and tolerance >= 0):
+            raise InvalidValueError(f"{name} must be a non-negative finite number, got {tolerance}")
+    if rtol == 0 and atol == 0:
+        raise InvalidValueError("rtol and atol cannot both be 0")
     try:
         with torch.no_grad():
             probe = f(x0[:1])
@@ -132,7 +142,7 @@ def rollout(
     where it failed. Fixed-step methods (`rk4`, `euler`) step between the points of `t`, or
     by `step_size` if given.
     """
-    _check_arguments(f, x0, t, method, step_size)
+    _check_arguments(f, x0, t, method, step_size, rtol, atol)
     t = t.to(dtype=x0.dtype, device=x0.device)
     if method == "dopri5":
         if t.numel() == 1:

@@ -47,10 +47,12 @@ def exclusive(directory: str | os.PathLike) -> Iterator[Path]:
     """Hold `directory` (created if needed) for this process for the block.
 
     Raises `DirectoryInUseError` at once, naming the holder, if another process holds it.
-    A directory this call created is removed again if nothing but the lock is left in it
-    (a run that failed at once leaves no trace).
+    If the block leaves nothing in the directory but a lock file this call created, that
+    file goes again, and so do the directories this call created (a run that failed at
+    once leaves no trace).
     """
-    created = not Path(directory).exists()
+    created = _first_missing(Path(directory))
+    lock_existed = (Path(directory) / LOCK_FILE).exists()
     directory = ensure_writable_dir(directory)
     lock = FileLock(directory / LOCK_FILE, timeout=0)
     try:
@@ -65,6 +67,33 @@ def exclusive(directory: str | os.PathLike) -> Iterator[Path]:
     finally:
         (directory / OWNER_FILE).unlink(missing_ok=True)
         lock.release()
-        if created and [p.name for p in directory.iterdir()] == [LOCK_FILE]:
+        if not lock_existed and [p.name for p in directory.iterdir()] == [LOCK_FILE]:
             (directory / LOCK_FILE).unlink(missing_ok=True)
-            directory.rmdir()
+            _remove_empty(directory, created)
+
+
+def _first_missing(path: Path) -> Path | None:
+    """The outermost of `path` and its parents that does not exist yet (None: `path` exists)."""
+    missing = None
+    path = path.absolute()
+    for folder in (path, *path.parents):
+        if folder.exists():
+            break
+        missing = folder
+    return missing
+
+
+def _remove_empty(directory: Path, outermost: Path | None) -> None:
+    """Remove `directory` and its parents up to `outermost` while they are empty."""
+    if outermost is None:
+        return
+    folder = directory.absolute()
+    outermost = outermost.absolute()
+    while True:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        if folder == outermost or outermost not in folder.parents:
+            return
+        folder = folder.parent

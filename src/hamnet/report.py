@@ -85,9 +85,10 @@ def notes(records: list[Record]) -> list[str]:
             out.append(f"- {run}: not scored, {r['diverged']}")
         bad = [k for k in (*METRICS, "reversibility_error") if isinstance(r.get(k), float) and not math.isfinite(r[k])]
         if bad:
-            out.append(f"- {run}: {', '.join(bad)} not finite: the model's rollout left the finite "
-                       f"numbers (diverged) on {r.get('diverged_rollouts', float('nan')):.0%} of its "
-                       "trajectories; its means over seeds are not finite either")
+            share = (f" ({r['diverged_rollouts']:.0%} of its rollouts reach non-finite states)"
+                     if r.get("diverged_rollouts") else "")
+            out.append(f"- {run}: {', '.join(bad)} not finite: the model diverges{share}; "
+                       "means over its seeds are not finite either")
     return out
 
 

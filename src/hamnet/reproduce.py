@@ -13,7 +13,8 @@ import torch
 
 from . import experiments
 from .atomic import remove_stale_temporaries
-from .errors import DataFileError, InvalidValueError, RunDirectoryError, TrainingDivergedError
+from .checks import MAX_SEEDS, check_count
+from .errors import DataFileError, RunDirectoryError, TrainingDivergedError
 from .jobs import JobPool, cpu_model, default_jobs
 from .locks import exclusive
 from .paper import paper_fields
@@ -111,10 +112,8 @@ def reproduce(
     tasks = tasks or experiments.tasks()
     n_seeds = seeds if seeds is not None else experiments.DEFAULT_SEEDS[preset]
     jobs = default_jobs(device) if jobs is None else jobs
-    if jobs <= 0:
-        raise InvalidValueError(f"jobs must be positive, got {jobs}")
-    if n_seeds <= 0:
-        raise InvalidValueError(f"seeds must be positive, got {n_seeds}")
+    check_count(jobs, "jobs")
+    check_count(n_seeds, "seeds", MAX_SEEDS)
 
     def configs(task: str, model: str) -> list[RunConfig]:
         return [RunConfig.for_task(task, model, seed, preset, steps, device, data_dir, lr)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from safetensors.torch import load_file, save_file
 
 from . import experiments, models, systems
 from .atomic import atomic_path, write_text
+from .checks import check_lr, check_seed, check_steps
 from .data import Dataset, PixelData, load_task_data
 from .errors import HamnetError, InvalidValueError, RunDirectoryError, TrainingDivergedError
 from .locks import exclusive
@@ -59,22 +59,41 @@ class RunConfig:
 
         `steps` and `lr` override the preset's training settings.
         """
-        if model not in models.names():
-            models.build(model, 2)  # raises UnknownNameError with the known names
-        if steps is not None and steps <= 0:
-            raise InvalidValueError(f"--steps must be positive, got {steps}")
-        if lr is not None and not (math.isfinite(lr) and lr > 0):
-            raise InvalidValueError(f"--lr must be a positive finite number, got {lr}")
+        check_seed(seed, "seed")
+        check_steps(steps)
+        check_lr(lr)
         experiment = experiments.get(task, preset)
         train_settings = dataclasses.replace(experiment.train, **{k: v for k, v in
                                              (("steps", steps), ("lr", lr)) if v is not None})
         system = systems.get(task)
         recipe = dataclasses.replace(system.recipe, **experiment.recipe) if system.recipe else None
         protocol = dataclasses.replace(system.energy_protocol, **experiment.protocol)
-        return cls(task=task, model=model, seed=seed, preset=preset, train=train_settings,
-                   recipe=dataclasses.asdict(recipe) if recipe else {},
-                   protocol=dataclasses.asdict(protocol), device=device,
-                   data_dir=str(data_dir) if data_dir else None)
+        config = cls(task=task, model=model, seed=seed, preset=preset, train=train_settings,
+                     recipe=dataclasses.asdict(recipe) if recipe else {},
+                     protocol=dataclasses.asdict(protocol), device=device,
+                     data_dir=str(data_dir) if data_dir else None)
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        """Raise a `HamnetError` naming the first field that is unknown, of the wrong kind or
+        out of range (a config read from disk may hold anything)."""
+        system = systems.get(self.task)
+        if self.model not in models.names():
+            models.build(self.model, 2)  # raises UnknownNameError with the known names
+        check_seed(self.seed, "seed")
+        if not (self.hidden and all(type(h) is int and h > 0 for h in self.hidden)):
+            raise InvalidValueError(f"hidden sizes must be positive integers, got {list(self.hidden)}")
+        _check_fields("train", dataclasses.asdict(self.train), TrainSettings())
+        self.train.validate()
+        if system.recipe is not None:
+            _check_fields("recipe", self.recipe, system.recipe)
+        _check_fields("protocol", self.protocol, system.energy_protocol)
+        for name in ("preset", "device"):
+            if not isinstance(getattr(self, name), str):
+                raise InvalidValueError(f"{name} must be a string, got {getattr(self, name)!r}")
+        if self.data_dir is not None and not isinstance(self.data_dir, str):
+            raise InvalidValueError(f"data_dir must be a path or null, got {self.data_dir!r}")
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -83,6 +102,7 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> "RunConfig":
+        """The config saved by `to_dict` (not validated: see `validate`)."""
         raw = dict(raw)
         raw["train"] = TrainSettings(**raw["train"])
         raw["hidden"] = tuple(raw["hidden"])
@@ -100,16 +120,47 @@ class RunConfig:
                             generator=generator(self.seed, "init") if seeded else None)
 
 
+def _same_kind(value: Any, default: Any) -> bool:
+    """Whether a config value is of the kind its field's default is (ints do for floats)."""
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(value, bool) and isinstance(default, bool)
+    if isinstance(default, float) or default is None:
+        return value is None or isinstance(value, (int, float))
+    return isinstance(value, type(default))
+
+
+def _check_fields(name: str, given: Any, defaults: Any) -> None:
+    """`given` (a dict) names only fields of the dataclass instance `defaults`, each of the
+    same kind as its default, and rebuilds it."""
+    if not isinstance(given, dict):
+        raise InvalidValueError(f"{name} must be a mapping, got {given!r}")
+    fields = dataclasses.asdict(defaults)
+    for key, value in given.items():
+        if key not in fields:
+            raise InvalidValueError(f"{name} has no field {key!r} (fields: {', '.join(fields)})")
+        if not _same_kind(value, fields[key]):
+            raise InvalidValueError(f"{name}.{key} must be like {fields[key]!r}, got {value!r}")
+    dataclasses.replace(defaults, **given)
+
+
 def load_config(run_dir: str | Path) -> RunConfig:
-    """The `RunConfig` stored in `run_dir/config.json`."""
+    """The `RunConfig` stored in `run_dir/config.json`, checked field by field."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
-        raise RunDirectoryError(f"run directory {run_dir} does not exist")
+        problem = "is not a directory" if run_dir.exists() else "does not exist"
+        raise RunDirectoryError(f"run directory {run_dir} {problem}")
     raw = read_json(run_dir / CONFIG)
+    if not isinstance(raw, dict):
+        raise RunDirectoryError(f"{run_dir / CONFIG} is corrupt: not a JSON object")
     try:
-        return RunConfig.from_dict(raw)
+        config = RunConfig.from_dict(raw)
     except (TypeError, KeyError, ValueError) as exc:
         raise RunDirectoryError(f"{run_dir / CONFIG} is corrupt: {exc}") from None
+    try:
+        config.validate()
+    except (HamnetError, TypeError, ValueError) as exc:
+        raise RunDirectoryError(f"{run_dir / CONFIG} is not usable: {exc}") from None
+    return config
 
 
 def load(run_dir: str | Path) -> DynamicsModel:
@@ -140,28 +191,38 @@ def save_model(model: DynamicsModel, run_dir: Path) -> None:
         save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp))
 
 
-def open_run(config: RunConfig, run_dir: Path, resume: bool = False, overwrite: bool = False) -> RunState:
-    """Claim `run_dir` (held by `exclusive`) for `config`; returns how far that run got.
+def check_claim(config: RunConfig, run_dir: Path, resume: bool = False, overwrite: bool = False) -> RunState | None:
+    """Whether `config` may use `run_dir`, without writing: the state of this same run to
+    continue (`resume`), or None to start anew (no run there, or one to overwrite).
 
-    A directory with no run gets `config.json`. One holding a run: with `resume`, the
-    same run (same config, place fields aside) is continued, its state returned; with
-    `overwrite`, any other run is removed first (every file of it), the same one too
-    unless `resume`. Otherwise `RunDirectoryError` says what is there and what to pass.
+    A directory holding a run is continued with `resume` if it is the same run (same
+    config, place fields aside); with `overwrite`, any other run is replaced, the same one
+    too unless `resume`. Otherwise `RunDirectoryError` says what is there and what to pass.
     """
-    state = run_state(run_dir)
-    if state is not RunState.NEW:
-        try:
-            differs = what_differs(read_json(run_dir / CONFIG), config.to_dict())
-        except RunDirectoryError:
-            differs = ["config.json (missing or corrupt)"]
-        if resume and not differs:
-            return state
-        if not overwrite:
-            holds = "another run" if differs else f"this run ({state.value})"
-            detail = f"; differs in {', '.join(differs[:3])}" if differs else ""
-            hint = "--overwrite to replace it" if differs else "--resume to continue it or --overwrite to replace it"
-            raise RunDirectoryError(f"{run_dir} already holds {holds}{detail}; pass {hint}")
-        clear_run(run_dir)
+    state = run_state(run_dir) if run_dir.is_dir() else RunState.NEW
+    if state is RunState.NEW:
+        return None
+    try:
+        differs = what_differs(read_json(run_dir / CONFIG), config.to_dict())
+    except RunDirectoryError:
+        differs = ["config.json (missing or corrupt)"]
+    if resume and not differs:
+        return state
+    if overwrite:
+        return None
+    holds = "another run" if differs else f"this run ({state.value})"
+    detail = f"; differs in {', '.join(differs[:3])}" if differs else ""
+    hint = "--overwrite to replace it" if differs else "--resume to continue it or --overwrite to replace it"
+    raise RunDirectoryError(f"{run_dir} already holds {holds}{detail}; pass {hint}")
+
+
+def open_run(config: RunConfig, run_dir: Path, resume: bool = False, overwrite: bool = False) -> RunState:
+    """Claim `run_dir` (held by `exclusive`) for `config` as `check_claim` allows: a run to
+    start anew gets the old run's files removed and `config.json` written."""
+    state = check_claim(config, run_dir, resume, overwrite)
+    if state is not None:
+        return state
+    clear_run(run_dir)
     write_text(run_dir / CONFIG, json.dumps(config.to_dict(), indent=2))
     return RunState.NEW
 
@@ -194,6 +255,7 @@ def train_run(config: RunConfig, run_dir: str | Path, resume: bool = False,
     it finished; `overwrite=True` replaces another run's files (`open_run`). A run that
     diverges before its first checkpoint leaves nothing behind.
     """
+    check_claim(config, Path(run_dir), resume, overwrite)  # refuse before the data are built
     data = config.dataset()
     with exclusive(run_dir) as run_dir:
         state = open_run(config, run_dir, resume, overwrite)

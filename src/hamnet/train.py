@@ -7,6 +7,7 @@ check for divergence, evaluate the test loss and write a checkpoint.
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ import torch
 from torch import Tensor
 
 from .atomic import atomic_path
+from .checks import check_lr, check_steps
 from .errors import InvalidValueError, RunDirectoryError, TrainingDivergedError
 from .models import DynamicsModel
 from .progress import progress_bar
@@ -33,12 +35,12 @@ class TrainSettings:
     checkpoint_every: int = 500
 
     def validate(self) -> None:
-        if self.steps <= 0:
-            raise InvalidValueError(f"steps must be positive, got {self.steps}")
+        check_steps(self.steps, "steps")
         if self.batch_size is not None and self.batch_size <= 0:
             raise InvalidValueError(f"batch size must be positive, got {self.batch_size}")
-        if self.lr <= 0:
-            raise InvalidValueError(f"learning rate must be positive, got {self.lr}")
+        check_lr(self.lr, "learning rate")
+        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
+            raise InvalidValueError(f"weight decay must be a non-negative finite number, got {self.weight_decay}")
         if self.eval_every <= 0 or self.checkpoint_every <= 0:
             raise InvalidValueError("eval_every and checkpoint_every must be positive")
 

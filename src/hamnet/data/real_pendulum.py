@@ -23,6 +23,8 @@ FILE_NAME = "real_pend_h_1.txt"
 MIN_ROWS = 10
 #: The first 80 % of the difference pairs train, the last 20 % test (as the paper).
 TRAIN_FRACTION = 0.8
+#: Largest magnitude of a state or time derivative: the models train in float32.
+MAX_MAGNITUDE = float(torch.finfo(torch.float32).max)
 
 
 def _repo_root() -> Path | None:
@@ -46,10 +48,14 @@ def _search_dirs(data_dir: Path | None) -> list[Path]:
 
 def find_data_file(data_dir: Path | None = None) -> Path:
     """Path of `real_pend_h_1.txt`; raises `DataFileError` (one line) if it is nowhere."""
+    if data_dir is not None and Path(data_dir).exists() and not Path(data_dir).is_dir():
+        raise DataFileError(f"--data-dir {data_dir} is not a directory")
     dirs = _search_dirs(data_dir)
     for folder in dirs:
         if (folder / FILE_NAME).is_file():
             return folder / FILE_NAME
+        if (folder / FILE_NAME).exists():
+            raise DataFileError(f"real-pendulum data file {folder / FILE_NAME} is not a regular file")
     looked = ", ".join(str(d) for d in dirs)
     raise DataFileError(
         f"real-pendulum data file {FILE_NAME} (Schmidt & Lipson 2009) not found in {looked}; "
@@ -61,15 +67,25 @@ def parse_real_pendulum(path: Path) -> tuple[Tensor, Tensor, Tensor]:
 
     Format: optional `%` header line, then rows `trial t o v` (whitespace-separated floats,
     any line ending). Raises `DataFileError` naming the file and 1-based line number for a
-    wrong column count, a non-number, NaN/inf, or time that does not increase; also for an
-    unreadable or empty file, or one with fewer than `MIN_ROWS` rows.
+    wrong column count, a non-number, NaN/inf or a value beyond float32's range, or time
+    that does not increase; also for an unreadable, non-UTF-8 or empty file, or one with
+    fewer than `MIN_ROWS` rows.
     """
-    path = Path(path)
+    t, q, p = _read_rows(Path(path))[0].unbind(-1)
+    return t, q, p
+
+
+def _read_rows(path: Path) -> tuple[Tensor, list[int]]:
+    """`parse_real_pendulum`'s rows.  -> ([N, 3] (t, q, p) float64, the N rows' line numbers)."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as err:
-        raise DataFileError(f"cannot read real-pendulum data file {path}: {err}") from None
+    except UnicodeDecodeError as err:
+        raise DataFileError(f"cannot read real-pendulum data file {path}: not UTF-8 text "
+                            f"({err.reason} at byte {err.start})") from None
+    except OSError as err:
+        raise DataFileError(f"cannot read real-pendulum data file {path}: {err.strerror or err}") from None
     rows: list[tuple[float, float, float]] = []
+    numbers: list[int] = []
     for number, line in enumerate(lines, start=1):
         fields = line.split()
         if not fields or fields[0].startswith("%"):
@@ -78,21 +94,25 @@ def parse_real_pendulum(path: Path) -> tuple[Tensor, Tensor, Tensor]:
         if len(fields) != 4:
             raise DataFileError(f"{where}: expected 4 columns (trial t o v), found {len(fields)}")
         try:
-            _, t, o, v = (float(f) for f in fields)
+            values = [float(f) for f in fields]
         except ValueError:
             raise DataFileError(f"{where}: not a number in {line.strip()!r}") from None
-        if not all(math.isfinite(value) for value in (t, o, v)):
+        if not all(math.isfinite(value) for value in values):
             raise DataFileError(f"{where}: non-finite value in {line.strip()!r}")
+        if not all(abs(value) <= MAX_MAGNITUDE for value in values):
+            raise DataFileError(f"{where}: value beyond float32's range (±{MAX_MAGNITUDE:.3g}) "
+                                f"in {line.strip()!r}")
+        _, t, o, v = values
         if rows and t <= rows[-1][0]:
             raise DataFileError(f"{where}: time {t} does not increase (previous row {rows[-1][0]})")
         rows.append((t, o, v))
+        numbers.append(number)
     if not rows:
         raise DataFileError(f"real-pendulum data file {path} has no data rows")
     if len(rows) < MIN_ROWS:
         raise DataFileError(f"real-pendulum data file {path} has only {len(rows)} data rows "
                             f"(need at least {MIN_ROWS}; the measured series has 556)")
-    t, q, p = torch.tensor(rows, dtype=torch.float64).unbind(-1)
-    return t, q, p
+    return torch.tensor(rows, dtype=torch.float64), numbers
 
 
 def real_pendulum_dataset(system: System, recipe: dict[str, Any] | None, seed: int,
@@ -104,9 +124,16 @@ def real_pendulum_dataset(system: System, recipe: dict[str, Any] | None, seed: i
     `t_test` ([M] s): the energy evaluation rolls out from x_test[0] over `t_test`.
     `system`, `recipe`, `seed` and `use_cache` are unused (the data are fixed and small).
     """
-    t, q, p = parse_real_pendulum(find_data_file(data_dir))
-    x = torch.stack([q, p], dim=-1)
+    path = find_data_file(data_dir)
+    rows, numbers = _read_rows(path)
+    t, x = rows[:, 0].contiguous(), rows[:, 1:].contiguous()
     dxdt = (x[1:] - x[:-1]) / (t[1:] - t[:-1]).unsqueeze(-1)
+    steep = (~(dxdt.abs() <= MAX_MAGNITUDE).all(-1)).nonzero()
+    if steep.numel():
+        i = int(steep[0])
+        raise DataFileError(f"{path}, lines {numbers[i]}-{numbers[i + 1]}: the time derivative "
+                            f"{dxdt[i].tolist()} is beyond float32's range (±{MAX_MAGNITUDE:.3g}): "
+                            f"the values change too much over {float(t[i + 1] - t[i]):.3g} s")
     x, t = x[:-1], t[:-1]
     cut = int(x.shape[0] * TRAIN_FRACTION)
     return Dataset(x_train=x[:cut], dxdt_train=dxdt[:cut], x_test=x[cut:], dxdt_test=dxdt[cut:],

@@ -1,0 +1,427 @@
+"""A corpus of bad input, through the real command line: every case must exit with code 2,
+print one line on stderr that names the problem, show no traceback, and leave its directory
+exactly as it found it (no file created, removed or modified). Also the Python API's misuse.
+
+The command lines run as subprocesses side by side (`corpus`), each case in its own
+directory; the tests wait for their own case.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import os
+import random
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+import torch
+
+import hamnet
+from hamnet.data.real_pendulum import FILE_NAME, find_data_file, parse_real_pendulum, real_pendulum_dataset
+from hamnet.errors import DataFileError, HamnetError, RunDirectoryError, TrainingDivergedError
+from hamnet.runs import RunConfig, evaluate_run, train_run
+
+from conftest import run_cli
+from test_cli import assert_one_line_error
+from test_real_pendulum import good_rows, write_series
+
+Prepare = Callable[[Path], None]
+Snapshot = set[tuple]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One bad command line: `{d}` in `args` is the case's directory, `{run}` a copy of a
+    trained run in it; `prepare(case_dir)` sets the scene before the command runs."""
+
+    id: str
+    args: tuple[str, ...]
+    fragments: tuple[str, ...]
+    prepare: Prepare | None = None
+    needs_run: bool = False  # a copy of the trained run in `{d}/run`
+    needs_data: bool = False  # wait for the trained run: the spring data set is cached then
+    marks: tuple = field(default_factory=tuple)
+
+
+def case(id: str, args: str, *fragments: str, prepare: Prepare | None = None, needs_run: bool = False,
+         needs_data: bool = False, marks: tuple = ()) -> Case:
+    return Case(id, tuple(args.split()), fragments, prepare, needs_run, needs_data, marks)
+
+
+NO_GPU = pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA GPU is available here")
+
+
+# --- scene builders -------------------------------------------------------------------------
+
+def file_at(name: str, content: bytes = b"x") -> Prepare:
+    def prepare(d: Path) -> None:
+        (d / name).parent.mkdir(parents=True, exist_ok=True)
+        (d / name).write_bytes(content)
+    return prepare
+
+
+def mkdir(name: str) -> Prepare:
+    return lambda d: (d / name).mkdir(parents=True)
+
+
+def edit_config(**changes: object) -> Prepare:
+    def prepare(d: Path) -> None:
+        path = d / "run" / "config.json"
+        config = json.loads(path.read_text())
+        for key, value in changes.items():
+            if isinstance(value, dict):
+                config[key] |= value
+            else:
+                config[key] = value
+        path.write_text(json.dumps(config))
+    return prepare
+
+
+def run_file(name: str, content: bytes | None) -> Prepare:
+    """Replace (None: remove) one file of the copied run."""
+    def prepare(d: Path) -> None:
+        path = d / "run" / name
+        if content is None:
+            path.unlink()
+        else:
+            path.write_bytes(content)
+    return prepare
+
+
+def truncate_weights(d: Path) -> None:
+    path = d / "run" / "model.safetensors"
+    path.write_bytes(path.read_bytes()[:5000])
+
+
+def series(rows: list[str]) -> Prepare:
+    return lambda d: write_series(d / "data", rows)
+
+
+def replace_row(index: int, **columns: str) -> list[str]:
+    """`good_rows(20)` with some columns (trial, t, o, v) of one row replaced."""
+    rows = good_rows(20)
+    names = ("trial", "t", "o", "v")
+    values = dict(zip(names, rows[index].split())) | columns
+    rows[index] = " ".join(values[name] for name in names)
+    return rows
+
+
+def raw_series(content: bytes) -> Prepare:
+    return file_at(f"data/{FILE_NAME}", content)
+
+
+GARBAGE = b"\xff\xfe\x00" + bytes(random.Random(0).randrange(256) for _ in range(4096))
+LATIN1 = ("% température\r\n" + "".join(row + "\r\n" for row in good_rows(20))).encode("latin-1")
+
+SPRING = "train --task spring --model hnn --out {d}/run"
+REAL = "train --task real-pendulum --model hnn --steps 5 --out {d}/run --data-dir {d}/data"
+
+CASES = [
+    # Arguments the parser rejects (no PyTorch loaded).
+    case("train-steps-not-a-number", f"{SPRING} --steps abc", "--steps", "integer"),
+    case("train-lr-not-a-number", f"{SPRING} --lr fast", "--lr", "valid number"),
+    case("train-seed-not-a-number", f"{SPRING} --seed 1.5", "--seed"),
+    case("reproduce-steps-not-a-number", "reproduce --steps abc --out {d}/out", "--steps"),
+    case("reproduce-seeds-not-a-number", "reproduce --seeds x --out {d}/out", "--seeds", "integer"),
+    case("reproduce-jobs-not-a-number", "reproduce --jobs two --out {d}/out", "--jobs"),
+    case("unknown-command", "frobnicate", "No such command", "frobnicate"),
+    case("train-unknown-option", f"{SPRING} --frob 3", "No such option", "--frob"),
+    case("tasks-unknown-option", "tasks --verbose", "No such option", "--verbose"),
+    case("tasks-extra-argument", "tasks spring", "unexpected extra argument", "spring"),
+    case("evaluate-unknown-option", "evaluate {d} --fast", "No such option", "--fast"),
+    case("plot-two-runs", "plot {d}/a {d}/b", "unexpected extra argument"),
+    case("train-missing-task", "train --model hnn --out {d}/run", "Missing option", "--task"),
+    case("train-missing-model", "train --task spring --out {d}/run", "Missing option", "--model"),
+    case("train-missing-out", "train --task spring --model hnn", "Missing option", "--out"),
+    case("evaluate-missing-run", "evaluate", "Missing argument", "run"),
+    case("plot-missing-run", "plot", "Missing argument", "run"),
+    # Settings out of range, checked before PyTorch loads.
+    case("reproduce-seeds-0", "reproduce --seeds 0 --out {d}/out", "--seeds must be between 1 and 10000"),
+    case("reproduce-seeds-negative", "reproduce --seeds -2 --out {d}/out", "--seeds must be between 1 and 10000"),
+    case("reproduce-jobs-0", "reproduce --jobs 0 --out {d}/out", "--jobs must be positive"),
+    case("reproduce-tasks-empty", "reproduce --tasks , --out {d}/out", "--tasks names no task"),
+    case("train-resume-and-overwrite", f"{SPRING} --resume --overwrite", "--resume or --overwrite"),
+    case("train-seed-negative", f"{SPRING} --seed -1", "--seed must be a non-negative integer"),
+    case("train-device-tpu", f"{SPRING} --device tpu", "unknown device 'tpu'", "cpu or cuda"),
+    case("reproduce-device-tpu", "reproduce --device tpu --out {d}/out", "unknown device 'tpu'"),
+    case("train-steps-0", f"{SPRING} --steps 0", "--steps must be between 1 and"),
+    case("train-steps-negative", f"{SPRING} --steps -3", "--steps must be between 1 and"),
+    case("train-steps-huge", f"{SPRING} --steps 1000000000000", "--steps must be between 1 and 100000000"),
+    case("train-steps-overflow", f"{SPRING} --steps 100000000000000000000", "--steps must be between 1 and"),
+    case("reproduce-seeds-huge", "reproduce --seeds 100000000000 --out {d}/out", "--seeds must be between 1 and"),
+    case("train-lr-nan", f"{SPRING} --lr nan", "--lr must be a positive finite number", "nan"),
+    case("train-lr-negative", f"{SPRING} --lr -1", "--lr must be a positive finite number"),
+    case("train-lr-inf", f"{SPRING} --lr inf", "--lr must be a positive finite number", "inf"),
+    case("train-lr-0", f"{SPRING} --lr 0", "--lr must be a positive finite number"),
+    case("reproduce-steps-0", "reproduce --steps 0 --out {d}/out", "--steps must be between 1 and"),
+    case("reproduce-lr-nan", "reproduce --lr nan --out {d}/out", "--lr must be a positive finite number"),
+    case("reproduce-lr-negative", "reproduce --lr -1 --out {d}/out", "--lr must be a positive finite number"),
+    case("reproduce-lr-inf", "reproduce --lr inf --out {d}/out", "--lr must be a positive finite number"),
+    case("reproduce-lr-0", "reproduce --lr 0 --out {d}/out", "--lr must be a positive finite number"),
+    # Names PyTorch is needed to check.
+    case("train-unknown-task", "train --task moon --model hnn --out {d}/run", "unknown task 'moon'", "spring"),
+    case("train-unknown-model", "train --task spring --model gpt --out {d}/run", "unknown model 'gpt'", "hnn"),
+    case("train-unknown-preset", f"{SPRING} --preset huge", "unknown preset 'huge'", "quick"),
+    case("train-device-cuda", f"{SPRING} --device cuda", "--device cuda", "no CUDA GPU", marks=(NO_GPU,)),
+    # Output locations that cannot be written.
+    case("train-out-is-a-file", "train --task spring --model hnn --steps 5 --out {d}/file",
+         "output directory", "file", "not writable", prepare=file_at("file"), needs_data=True),
+    case("train-out-under-a-file", "train --task spring --model hnn --steps 5 --out {d}/file/run",
+         "file/run", "not writable", prepare=file_at("file"), needs_data=True),
+    case("reproduce-out-is-a-file", "reproduce --quick --tasks spring --out {d}/file",
+         "file", "not writable", prepare=file_at("file")),
+    case("train-into-another-run", "train --task spring --model baseline --steps 5 --out {d}/run",
+         "already holds another run", "--overwrite", needs_run=True),
+    case("train-diverges", "train --task spring --model baseline --steps 30 --lr 1e20 --out {d}/run",
+         "training diverged", "step", needs_data=True),
+    # Damaged run directories.
+    case("plot-nonexistent-dir", "plot {d}/absent", "absent", "does not exist"),
+    case("evaluate-empty-dir", "evaluate {d}/empty", "config.json is missing", prepare=mkdir("empty")),
+    case("plot-file-not-dir", "plot {d}/file", "file", "is not a directory", prepare=file_at("file")),
+    case("evaluate-config-missing", "evaluate {run}", "config.json is missing",
+         prepare=run_file("config.json", None), needs_run=True),
+    case("plot-config-zero-byte", "plot {run}", "config.json is corrupt",
+         prepare=run_file("config.json", b""), needs_run=True),
+    case("evaluate-config-invalid-json", "evaluate {run}", "config.json is corrupt",
+         prepare=run_file("config.json", b'{"task": "spring",'), needs_run=True),
+    case("plot-config-json-list", "plot {run}", "config.json is corrupt", "not a JSON object",
+         prepare=run_file("config.json", b'["spring", "hnn"]'), needs_run=True),
+    case("evaluate-config-unknown-task", "evaluate {run}", "config.json", "unknown task 'moon'",
+         prepare=edit_config(task="moon"), needs_run=True),
+    case("plot-config-model-mismatch", "plot {run}", "does not fit the baseline model",
+         prepare=edit_config(model="baseline"), needs_run=True),
+    case("evaluate-config-hidden-changed", "evaluate {run}", "does not fit the hnn model", "size mismatch",
+         prepare=edit_config(hidden=[100, 100]), needs_run=True),
+    case("plot-weights-zero-byte", "plot {run}", "model.safetensors is corrupt",
+         prepare=run_file("model.safetensors", b""), needs_run=True),
+    case("evaluate-weights-truncated", "evaluate {run}", "model.safetensors is corrupt",
+         prepare=truncate_weights, needs_run=True),
+    case("plot-weights-garbage", "plot {run}", "model.safetensors is corrupt",
+         prepare=run_file("model.safetensors", GARBAGE), needs_run=True),
+    case("evaluate-weights-missing", "evaluate {run}", "model.safetensors is missing",
+         prepare=run_file("model.safetensors", None), needs_run=True),
+    # Malformed real-pendulum data files.
+    case("real-pendulum-empty-file", REAL, "has no data rows", prepare=raw_series(b"")),
+    case("real-pendulum-wrong-columns", REAL, "line 12", "expected 4 columns",
+         prepare=series(good_rows(20)[:10] + ["0 6.6 0.1"] + good_rows(20)[10:])),
+    case("real-pendulum-nan", REAL, "line 12", "non-finite", prepare=series(replace_row(10, o="nan"))),
+    case("real-pendulum-inf", REAL, "line 12", "non-finite", prepare=series(replace_row(10, v="-inf"))),
+    case("real-pendulum-not-a-number", REAL, "line 12", "not a number", prepare=series(replace_row(10, o="0,5"))),
+    case("real-pendulum-time-not-increasing", REAL, "line 12", "does not increase",
+         prepare=series(replace_row(10, t="5.0"))),
+    case("real-pendulum-1e308", REAL, "line 12", "float32", prepare=series(replace_row(10, o="1e308"))),
+    case("real-pendulum-file-is-a-dir", REAL, FILE_NAME, "not a regular file", prepare=mkdir(f"data/{FILE_NAME}")),
+    case("real-pendulum-binary-garbage", REAL, FILE_NAME, "not UTF-8", prepare=raw_series(GARBAGE)),
+    case("real-pendulum-not-utf8", REAL, FILE_NAME, "not UTF-8", prepare=raw_series(LATIN1)),
+]
+
+
+def snapshot(root: Path) -> Snapshot:
+    """Every path under `root` and itself (hidden ones too): files with size and mtime, folders
+    by name only (a folder's mtime changes when a command takes and drops its lock file in it)."""
+    found: Snapshot = {(".", "dir")} if root.is_dir() else set()
+    for folder, dirs, files in os.walk(root):
+        for name in dirs:
+            found.add((os.path.relpath(os.path.join(folder, name), root), "dir"))
+        for name in files:
+            stat = os.lstat(os.path.join(folder, name))
+            found.add((os.path.relpath(os.path.join(folder, name), root), stat.st_size, stat.st_mtime_ns))
+    return found
+
+
+Outcome = tuple[subprocess.CompletedProcess, Snapshot, Snapshot]
+
+
+def _run_case(case: Case, case_dir: Path, trained: cf.Future) -> Outcome:
+    """Set up the case's directory, run its command line there. -> (result, before, after)."""
+    case_dir.mkdir()
+    if case.needs_run:
+        shutil.copytree(trained.result(), case_dir / "run")
+    elif case.needs_data:
+        trained.result()
+    if case.prepare is not None:
+        case.prepare(case_dir)
+    args = [arg.format(d=case_dir, run=case_dir / "run") for arg in case.args]
+    before = snapshot(case_dir)
+    result = run_cli(*args, cwd=case_dir)
+    return result, before, snapshot(case_dir)
+
+
+def _train_tiny_run(root: Path) -> Path:
+    out = root / "trained" / "spring-hnn"
+    result = run_cli("train", "--task", "spring", "--model", "hnn", "--out", str(out), "--steps", "20")
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def _skipped(case: Case) -> bool:
+    return any(mark.name == "skipif" and mark.args[0] for mark in case.marks)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, cf.Future]]:
+    """Launch every case at once (the trained run first: some cases copy it or need its
+    cached data); -> the future outcome of each case by id, and of the run by "trained-run"."""
+    root = tmp_path_factory.mktemp("bad_inputs")
+    with cf.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        trained = pool.submit(_train_tiny_run, root)
+        futures: dict[str, cf.Future] = {"trained-run": trained}
+        for case in sorted((c for c in CASES if not _skipped(c)), key=lambda c: c.needs_run or c.needs_data):
+            futures[case.id] = pool.submit(_run_case, case, root / case.id, trained)
+        yield futures
+
+
+def test_corpus_is_large_enough() -> None:
+    assert len(CASES) >= 40
+    assert len({c.id for c in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id, marks=c.marks) for c in CASES])
+def test_bad_input(case: Case, corpus: dict[str, cf.Future]) -> None:
+    result, before, after = corpus[case.id].result()
+    assert "Traceback" not in result.stdout + result.stderr, result.stderr
+    assert_one_line_error(result, *case.fragments)
+    assert after == before, f"left behind: {sorted(after - before)}; removed/changed: {sorted(before - after)}"
+
+
+# --- The Python API -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def trained_run(corpus: dict[str, cf.Future]) -> Path:
+    return corpus["trained-run"].result()
+
+
+@pytest.fixture(scope="module")
+def field2():
+    """A (dim 2) model's vector field."""
+    return hamnet.models.build("hnn", 2, (16, 16), generator=torch.Generator().manual_seed(0)).time_derivative
+
+
+X0 = torch.zeros(3, 2)
+T = torch.linspace(0, 1, 5)
+
+
+@pytest.mark.parametrize("x0,t,options,fragment", [
+    (torch.zeros(5, 3), T, {}, "x0"),
+    (torch.zeros(5, 1), T, {}, "x0"),
+    (torch.zeros(2), T, {}, "x0"),
+    (torch.zeros(1, 3, 2), T, {}, "x0"),
+    (torch.zeros(0, 2), T, {}, "x0"),
+    (torch.zeros(3, 2, dtype=torch.int64), T, {}, "x0"),
+    (torch.tensor([[0.0, float("nan")]]), T, {}, "x0"),
+    (torch.tensor([[0.0, float("inf")]]), T, {}, "x0"),
+    ([[0.0, 0.0]], T, {}, "x0"),
+    (X0, torch.tensor([0.0, 1.0, 1.0, 2.0]), {}, "t must be strictly increasing"),
+    (X0, torch.tensor([1.0, 0.0]), {}, "t must be strictly increasing"),
+    (X0, torch.arange(5), {}, "t must hold floating-point"),
+    (X0, torch.zeros(2, 3), {}, "t must have shape"),
+    (X0, torch.zeros(0), {}, "t must have shape"),
+    (X0, torch.tensor([0.0, float("nan"), 1.0]), {}, "t must hold finite"),
+    (X0, T, {"method": "rk45"}, "unknown integrator 'rk45'"),
+    (X0, T, {"method": "rk4", "step_size": 0.0}, "step_size"),
+    (X0, T, {"method": "rk4", "step_size": -0.1}, "step_size"),
+    (X0, T, {"method": "euler", "step_size": float("nan")}, "step_size"),
+    (X0, T, {"rtol": -1.0}, "rtol"),
+    (X0, T, {"atol": float("nan")}, "atol"),
+    (X0, T, {"rtol": 0.0, "atol": 0.0}, "rtol and atol"),
+], ids=["x0-wider-than-field", "x0-narrower-than-field", "x0-1d", "x0-3d", "x0-empty", "x0-int", "x0-nan",
+        "x0-inf", "x0-list", "t-repeats", "t-decreasing", "t-int", "t-2d", "t-empty", "t-nan", "unknown-method",
+        "step-size-0", "step-size-negative", "step-size-nan", "rtol-negative", "atol-nan", "tolerances-0"])
+def test_rollout_misuse(field2, x0, t, options, fragment) -> None:
+    with pytest.raises(HamnetError, match=fragment.replace("(", r"\(")):
+        hamnet.rollout(field2, x0, t, **options)
+
+
+@pytest.mark.parametrize("damage,fragment", [
+    (lambda d: shutil.rmtree(d), "does not exist"),
+    (lambda d: (d / "config.json").unlink(), "config.json is missing"),
+    (lambda d: (d / "config.json").write_text("[]"), "config.json is corrupt"),
+    (lambda d: edit_config(model="baseline")(d.parent), "does not fit the baseline model"),
+    (lambda d: edit_config(hidden=[100, 100])(d.parent), "size mismatch"),
+    (lambda d: (d / "model.safetensors").write_bytes(GARBAGE), "model.safetensors is corrupt"),
+    (lambda d: (d / "model.safetensors").write_bytes(b""), "model.safetensors is corrupt"),
+], ids=["no-dir", "no-config", "config-list", "model-mismatch", "hidden-changed", "weights-garbage",
+        "weights-empty"])
+def test_load_damaged_run(tmp_path, trained_run, damage, fragment) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    damage(run)
+    with pytest.raises(RunDirectoryError, match=fragment):
+        hamnet.load(run)
+
+
+# --- Data files, in-process -----------------------------------------------------------------
+
+def test_trial_column_must_be_finite(tmp_path) -> None:
+    with pytest.raises(DataFileError, match="line 12: non-finite"):
+        parse_real_pendulum(write_series(tmp_path, replace_row(10, trial="nan")))
+
+
+def test_derivative_beyond_float32_is_refused(tmp_path) -> None:
+    write_series(tmp_path, replace_row(10, o="3e38"))  # a value in range, its change per second not
+    with pytest.raises(DataFileError, match="lines 11-12: the time derivative"):
+        real_pendulum_dataset(hamnet.systems.get("real-pendulum"), None, 0, tmp_path)
+
+
+def test_derivative_over_a_tiny_time_step_is_refused(tmp_path) -> None:
+    rows = [f"0 {i * 1e-300!r} {0.1 * i} 0" for i in range(20)]
+    write_series(tmp_path, rows)
+    with pytest.raises(DataFileError, match="lines 2-3: the time derivative"):
+        real_pendulum_dataset(hamnet.systems.get("real-pendulum"), None, 0, tmp_path)
+
+
+def test_data_dir_that_is_a_file(tmp_path) -> None:
+    (tmp_path / "data").write_text("x")
+    with pytest.raises(DataFileError, match="--data-dir .* is not a directory"):
+        find_data_file(tmp_path / "data")
+
+
+# --- Failed runs leave nothing; configs are checked field by field --------------------------
+
+def test_diverged_run_leaves_an_existing_empty_dir_empty(tmp_path, trained_run) -> None:
+    (tmp_path / "run").mkdir()
+    with pytest.raises(TrainingDivergedError):
+        train_run(RunConfig.for_task("spring", "baseline", steps=30, lr=1e20), tmp_path / "run", show_progress=False)
+    assert [p.name for p in (tmp_path / "run").iterdir()] == []
+
+
+def test_diverged_run_leaves_no_parent_dirs(tmp_path, trained_run) -> None:
+    with pytest.raises(TrainingDivergedError):
+        train_run(RunConfig.for_task("spring", "baseline", steps=30, lr=1e20), tmp_path / "a" / "b" / "run",
+                  show_progress=False)
+    assert not (tmp_path / "a").exists()
+
+
+def test_absurd_steps_are_refused() -> None:
+    with pytest.raises(HamnetError):
+        RunConfig.for_task("spring", "hnn", steps=10**20)
+
+
+def test_negative_seed_is_refused() -> None:
+    with pytest.raises(HamnetError):
+        RunConfig.for_task("spring", "hnn", seed=-1)
+
+
+def test_evaluate_config_with_unknown_protocol_field(tmp_path, trained_run) -> None:
+    shutil.copytree(trained_run, tmp_path / "run")
+    edit_config(protocol={"colour": "red"})(tmp_path)
+    with pytest.raises(HamnetError):
+        evaluate_run(tmp_path / "run")
+
+
+def test_load_config_with_negative_hidden_size(tmp_path, trained_run) -> None:
+    shutil.copytree(trained_run, tmp_path / "run")
+    edit_config(hidden=[-5, 200])(tmp_path)
+    with pytest.raises(RunDirectoryError):
+        hamnet.load(tmp_path / "run")
+
+
+def test_run_dir_that_is_a_file(tmp_path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(RunDirectoryError, match="not a directory"):
+        hamnet.load(tmp_path / "file")
