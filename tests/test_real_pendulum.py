@@ -75,20 +75,6 @@ def test_missing_file_names_what_and_where(tmp_path) -> None:
         find_data_file(tmp_path)
 
 
-def test_cli_missing_and_malformed_file(tmp_path) -> None:
-    result = run_cli("train", "--task", "real-pendulum", "--model", "hnn", "--out", str(tmp_path / "run"),
-                     "--data-dir", str(tmp_path / "empty"))
-    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
-    assert FILE_NAME in result.stderr and "Traceback" not in result.stderr
-    rows = good_rows(15)
-    rows[3] = "0 5.5 1.0"
-    write_series(tmp_path / "bad", rows)
-    result = run_cli("train", "--task", "real-pendulum", "--model", "hnn", "--out", str(tmp_path / "run"),
-                     "--data-dir", str(tmp_path / "bad"))
-    assert result.returncode == 2 and "line 5" in result.stderr and "Traceback" not in result.stderr
-    assert not (tmp_path / "run" / "model.safetensors").exists()
-
-
 def test_reproduce_skips_with_one_line(tmp_path) -> None:
     result = run_cli("reproduce", "--tasks", "real-pendulum", "--quick", "--out", str(tmp_path / "out"),
                      "--data-dir", str(tmp_path / "empty"))
