@@ -218,6 +218,10 @@ def test_a_rollout_that_blows_up_scores_inf_and_is_noted(tmp_path) -> None:
     save_file(weights, str(run / WEIGHTS))
     metrics = evaluate_run(run)
     assert metrics["energy_mse"] == math.inf and metrics["diverged_rollouts"] == 1.0
+    from hamnet.metrics import Rollouts, reversibility_error
+
+    rollouts = Rollouts.from_tensors(load_file(str(run / ROLLOUTS)))
+    assert reversibility_error(hamnet.load(run), rollouts, steps=2).mean == math.inf  # no exception
     record = {"task": "spring", "model": "baseline", "seed": 0, **metrics}
     assert "energy_mse" in render_markdown([record]).split("### Notes")[1]
 

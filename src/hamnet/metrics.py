@@ -153,7 +153,11 @@ def reversibility_error(model: DynamicsModel, rollouts: Rollouts, steps: int, rt
         start = model64.coordinates(rollouts.states[0].to(torch.float64))
         ahead = rollout(model64.time_derivative, model64.from_coordinates(start), t, rtol=rtol, atol=rtol)[-1]
         turned = model64.from_coordinates(reverse(model64.coordinates(ahead)))
-        back = reverse(model64.coordinates(rollout(model64.time_derivative, turned, t, rtol=rtol, atol=rtol)[-1]))
+        back = torch.full_like(start, float("nan"))  # stays NaN where the forward run diverged
+        finite = torch.isfinite(turned).all(dim=-1)
+        if bool(finite.any()):
+            returned = rollout(model64.time_derivative, turned[finite], t, rtol=rtol, atol=rtol)[-1]
+            back[finite] = reverse(model64.coordinates(returned))
         error = (back - start).pow(2).sum(-1).nan_to_num(nan=float("inf"))
     n = error.numel()
     return Estimate(float(error.mean()), float(error.std(unbiased=False)) / np.sqrt(n) if n > 1 else float("nan"))
