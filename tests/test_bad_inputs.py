@@ -145,6 +145,8 @@ CASES = [
     case("reproduce-seeds-negative", "reproduce --seeds -2 --out {d}/out", "--seeds must be between 1 and 10000"),
     case("reproduce-jobs-0", "reproduce --jobs 0 --out {d}/out", "--jobs must be positive"),
     case("reproduce-tasks-empty", "reproduce --tasks , --out {d}/out", "--tasks names no task"),
+    case("reproduce-models-empty", "reproduce --models , --out {d}/out", "--models names no model"),
+    case("reproduce-unknown-model", "reproduce --models baseline,gpt --out {d}/out", "unknown model 'gpt'", "hnn"),
     case("train-resume-and-overwrite", f"{SPRING} --resume --overwrite", "--resume or --overwrite"),
     case("train-seed-negative", f"{SPRING} --seed -1", "--seed must be a non-negative integer"),
     case("train-device-tpu", f"{SPRING} --device tpu", "unknown device 'tpu'", "cpu or cuda"),

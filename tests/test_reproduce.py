@@ -37,3 +37,22 @@ def test_results_do_not_depend_on_the_number_of_jobs(tmp_path) -> None:
     drop = {"train_seconds"}
     assert [{k: v for k, v in r.items() if k not in drop} for r in one] == \
         [{k: v for k, v in r.items() if k not in drop} for r in two]
+
+
+def test_a_registered_model_reaches_reproduce_the_tables_and_the_figures(tmp_path, monkeypatch) -> None:
+    """A model is one class plus one registry line: reproduce, results.md and the figures
+    take its name, title and colour from the registry."""
+    from hamnet import models
+    from hamnet.models.baseline import Baseline
+    from hamnet.plots import color_of
+
+    class Toy(Baseline):
+        kind, title, color = "toy", "Toy MLP", "tab:green"
+
+    monkeypatch.setitem(models._REGISTRY, Toy.kind, Toy)
+    records = reproduce(["spring"], "quick", seeds=1, out_dir=tmp_path, steps=20, show_progress=False, jobs=1,
+                        models=["toy", "hnn"])
+    assert [r["model"] for r in records] == ["toy", "hnn"]
+    markdown = (tmp_path / "results.md").read_text()
+    assert "| task | HNN | Toy MLP |" in markdown  # registry order, registry titles
+    assert color_of("toy") == "tab:green" and (tmp_path / "runs" / "spring-toy-seed0" / "metrics.json").exists()

@@ -150,6 +150,8 @@ def plot(run: Path = typer.Argument(..., help="A run directory written by `hamne
 @app.command()
 def reproduce(
     tasks: Optional[str] = typer.Option(None, help="Comma-separated tasks (default: all available)."),
+    models: Optional[str] = typer.Option(None, help="Comma-separated models (default: each task's own, "
+                                         "the paper's baseline,hnn)."),
     quick: bool = typer.Option(False, "--quick", help="Quick preset: fewer steps, same code path."),
     seeds: Optional[int] = typer.Option(None, help="Seeds per task and model (default: full 3, quick 1)."),
     steps: Optional[int] = typer.Option(None, help="Override every task's training steps."),
@@ -162,15 +164,14 @@ def reproduce(
     jobs: Optional[int] = typer.Option(None, help="Single-threaded jobs side by side (default: one per "
                                        "core on the CPU, 1 on a GPU); results do not depend on it."),
 ) -> None:
-    """Train and evaluate baseline and HNN on every task; write results.{json,md,csv} and figures.
+    """Train and evaluate the models (baseline and HNN) on every task; write results.{json,md,csv} and figures.
 
     Runs already finished in OUT with the same settings are reused, unfinished ones resume
     from their last checkpoint: after a crash or Ctrl-C, run the same command again."""
     check_count(seeds, "--seeds", MAX_SEEDS)
     check_count(jobs, "--jobs")
-    task_list = [t.strip() for t in tasks.split(",") if t.strip()] if tasks is not None else None
-    if task_list == []:
-        raise InvalidValueError(f"--tasks names no task ({tasks!r}); see `hamnet tasks`")
+    task_list = _names(tasks, "--tasks", "task", "; see `hamnet tasks`")
+    model_list = _names(models, "--models", "model")
     check_steps(steps)
     check_lr(lr)
     _check_device_name(device)
@@ -181,8 +182,19 @@ def reproduce(
     with _on_interrupt("run the same command again to continue: finished runs are kept, "
                        "unfinished ones resume from their last checkpoint"):
         run_reproduce(task_list, "quick" if quick else "full", seeds, out, data_dir, _check_device(device),
-                      steps=steps, lr=lr, command=command, run_plots=run_plots, jobs=jobs)
+                      steps=steps, lr=lr, command=command, run_plots=run_plots, jobs=jobs,
+                      models=model_list)
     typer.echo((out / "results.md").read_text(encoding="utf-8"))
+
+
+def _names(listed: str | None, option: str, what: str, hint: str = "") -> list[str] | None:
+    """A comma-separated option as a list (None: not given); an empty one is an error."""
+    if listed is None:
+        return None
+    names = [name.strip() for name in listed.split(",") if name.strip()]
+    if not names:
+        raise InvalidValueError(f"{option} names no {what} ({listed!r}){hint}")
+    return names
 
 
 @app.command()

@@ -12,13 +12,19 @@ from .errors import UnknownNameError
 from .train import TrainSettings
 
 
+#: The models the paper compares, which `reproduce` runs on a task unless told otherwise.
+PAPER_MODELS = ("baseline", "hnn")
+
+
 @dataclass(frozen=True)
 class Experiment:
-    """Training settings plus overrides of the system's `recipe` / `energy_protocol` fields."""
+    """Training settings plus overrides of the system's `recipe` / `energy_protocol` fields,
+    and the models `reproduce` compares on the task by default (registry names)."""
 
     train: TrainSettings
     recipe: dict[str, Any] = field(default_factory=dict)
     protocol: dict[str, Any] = field(default_factory=dict)
+    models: tuple[str, ...] = PAPER_MODELS
 
 
 # The paper's settings (reference/paper-results.md §3).

@@ -18,16 +18,17 @@ import torch  # noqa: E402
 from .atomic import atomic_path  # noqa: E402
 from .metrics import Rollouts, as_float64  # noqa: E402
 from .models import DynamicsModel  # noqa: E402
+from .models import color as model_color  # noqa: E402
 from .systems import System  # noqa: E402
 
 TRUE_STYLE = {"color": "black", "lw": 1.6}
-MODEL_COLORS = {"baseline": "tab:red", "hnn": "tab:blue"}
 #: Rollouts drawn per panel (the first ones of the reference set).
 SHOWN = 5
 
 
 def color_of(label: str) -> str:
-    return MODEL_COLORS.get(label, "tab:green")
+    """The colour of the model named `label` (its registry entry's)."""
+    return model_color(label)
 
 
 def save_figure(fig: plt.Figure, path: Path) -> Path:

@@ -11,6 +11,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from . import models
 from .atomic import write_text
 from .paper import METRICS
 
@@ -19,7 +20,6 @@ Record = dict[str, Any]
 METRIC_TITLES = {"train_loss": "Train loss (dx/dt MSE; pixel pendulum: the paper's whole objective)",
                  "test_loss": "Test loss (dx/dt MSE; pixel pendulum: the paper's whole objective)",
                  "energy_mse": "Energy MSE along rollouts"}
-MODEL_TITLES = {"baseline": "Baseline", "hnn": "HNN"}
 
 
 def summarise(records: Iterable[Record], metric: str) -> dict[tuple[str, str], tuple[float, float, int]]:
@@ -44,6 +44,12 @@ def summarise(records: Iterable[Record], metric: str) -> dict[tuple[str, str], t
     return out
 
 
+def models_in(records: list[Record]) -> list[str]:
+    """The models of `records`: registered ones in registry order, then any others."""
+    present = list(dict.fromkeys(r["model"] for r in records))
+    return [m for m in models.names() if m in present] + [m for m in present if m not in models.names()]
+
+
 def _fmt(mean: float, se: float | None = None) -> str:
     if mean is None or (isinstance(mean, float) and math.isnan(mean)):
         return "—"
@@ -56,15 +62,15 @@ def markdown_table(records: list[Record], metric: str, compare_to_paper: bool = 
     ours = summarise(records, metric)
     paper = {(r["task"], r["model"]): (r.get(f"paper_{metric}"), r.get(f"paper_{metric}_se")) for r in records}
     tasks = list(dict.fromkeys(r["task"] for r in records))
-    models = [m for m in MODEL_TITLES if any(r["model"] == m for r in records)]
+    shown = models_in(records)
     header = ["task"]
-    for model in models:
-        header += ([f"{MODEL_TITLES[model]} (ours)", f"{MODEL_TITLES[model]} (paper)", "ours/paper"]
-                   if compare_to_paper else [MODEL_TITLES[model]])
+    for model in shown:
+        title = models.title(model)
+        header += [f"{title} (ours)", f"{title} (paper)", "ours/paper"] if compare_to_paper else [title]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for task in tasks:
         row = [task]
-        for model in models:
+        for model in shown:
             mean, se, n = ours.get((task, model), (float("nan"), float("nan"), 0))
             if not compare_to_paper:
                 row.append(_fmt(mean, se))
@@ -80,7 +86,7 @@ def notes(records: list[Record]) -> list[str]:
     """One line per run that diverged in training or whose metric is not finite."""
     out = []
     for r in records:
-        run = f"{r['task']} · {MODEL_TITLES.get(r['model'], r['model'])} · seed {r['seed']}"
+        run = f"{r['task']} · {models.title(r['model'])} · seed {r['seed']}"
         if "diverged" in r:
             out.append(f"- {run}: not scored, {r['diverged']}")
         bad = [k for k in (*METRICS, "reversibility_error") if isinstance(r.get(k), float) and not math.isfinite(r[k])]
@@ -119,7 +125,7 @@ def render_markdown(records: list[Record], header: str = "", compare_to_paper: b
         rows = []
         for metric in extra:
             for (task, model), (mean, se, _) in summarise(records, metric).items():
-                rows.append(f"| {task} | {MODEL_TITLES.get(model, model)} | {metric} | {_fmt(mean, se)} |")
+                rows.append(f"| {task} | {models.title(model)} | {metric} | {_fmt(mean, se)} |")
         parts += ["### Other metrics (ours)", "\n".join(["| task | model | metric | value |", "|---|---|---|---|", *rows])]
     seconds = summarise(records, "train_seconds")
     if seconds:

@@ -17,13 +17,11 @@ from .checks import MAX_SEEDS, check_count
 from .errors import DataFileError, RunDirectoryError, TrainingDivergedError
 from .jobs import JobPool, cpu_model, default_jobs
 from .locks import exclusive
+from .models import check_names
 from .paper import paper_fields
 from .progress import log, progress_bar
 from .report import Record, write_results
 from .runs import RunConfig, evaluate_run, load_metrics, plot_run, plot_runs, train_runs
-
-MODELS = ("baseline", "hnn")
-
 
 def machine_description(jobs: int) -> str:
     """CPU model, core count, torch version, jobs: printed beside every timing."""
@@ -92,6 +90,7 @@ def reproduce(
     command: str = "hamnet reproduce",
     run_plots: bool = False,
     jobs: int | None = None,
+    models: list[str] | None = None,
 ) -> list[Record]:
     """Run `preset` for each task × model × seed into `out_dir/runs/` and write the results,
     with one baseline-vs-HNN figure per task (seed 0) in `out_dir/figures/` and, with
@@ -102,7 +101,8 @@ def reproduce(
     GPU: each task × model, its seeds trained together by `train_runs`) and each task's
     figures. Every run is single-threaded, so the numbers do not depend on `jobs`.
     Tasks whose data file is missing are skipped with one line naming the file. `steps`
-    and `lr` override every task's settings.
+    and `lr` override every task's settings; `models` (registry names) replaces each
+    task's default models (its experiment's `models`: the paper's baseline and HNN).
 
     `out_dir` is held for the whole call (`hamnet.locks`): a second process is refused.
     Runs finished there by an earlier, interrupted call with the same settings are kept
@@ -115,18 +115,23 @@ def reproduce(
     check_count(jobs, "jobs")
     check_count(n_seeds, "seeds", MAX_SEEDS)
 
+    if models is not None:
+        check_names(models)
+    chosen = {task: list(models or experiments.get(task, preset).models) for task in tasks}
+
     def configs(task: str, model: str) -> list[RunConfig]:
         return [RunConfig.for_task(task, model, seed, preset, steps, device, data_dir, lr)
                 for seed in range(n_seeds)]
 
     for task in tasks:
-        configs(task, MODELS[0])  # fail fast on unknown names and bad settings
+        for model in chosen[task]:
+            configs(task, model)  # fail fast on unknown names and bad settings
     with exclusive(out_dir):
-        return _reproduce(tasks, preset, n_seeds, out_dir, device, show_progress, command, run_plots, jobs,
-                          configs)
+        return _reproduce(tasks, chosen, preset, n_seeds, out_dir, device, show_progress, command, run_plots,
+                          jobs, configs)
 
 
-def _reproduce(tasks: list[str], preset: str, n_seeds: int, out_dir: Path, device: str,
+def _reproduce(tasks: list[str], chosen: dict[str, list[str]], preset: str, n_seeds: int, out_dir: Path, device: str,
                show_progress: bool | None, command: str, run_plots: bool, jobs: int,
                configs: Callable[[str, str], list[RunConfig]]) -> list[Record]:
     """`reproduce` once its arguments are checked and `out_dir` is held."""
@@ -137,12 +142,12 @@ def _reproduce(tasks: list[str], preset: str, n_seeds: int, out_dir: Path, devic
     start = time.perf_counter()
     metrics: dict[tuple[str, str, int], dict[str, Any]] = {}
     data_left = {task: n_seeds for task in tasks}
-    runs_left = {task: len(MODELS) * n_seeds for task in tasks}
+    runs_left = {task: len(chosen[task]) * n_seeds for task in tasks}
     skipped: set[str] = set()
     bar_enabled = show_progress if jobs > 1 else False  # one job: the runs draw their own bars
-    with JobPool(jobs) as pool, progress_bar(len(tasks) * len(MODELS) * n_seeds, "reproduce", bar_enabled) as advance:
+    with JobPool(jobs) as pool, progress_bar(sum(runs_left.values()), "reproduce", bar_enabled) as advance:
         for task in tasks:  # data first: the runs wait for it
-            for config in configs(task, MODELS[0]):
+            for config in configs(task, chosen[task][0]):
                 pool.add(("data", task, ""), math.inf, _prepare_data, config)
         for (kind, task, model), future in pool.finished():
             if kind == "data":
@@ -152,11 +157,11 @@ def _reproduce(tasks: list[str], preset: str, n_seeds: int, out_dir: Path, devic
                     if task not in skipped:
                         log(f"skipping {task}: {exc}")
                         skipped.add(task)
-                        advance(len(MODELS) * n_seeds)
+                        advance(runs_left[task])
                     continue
                 data_left[task] -= 1
                 if data_left[task] == 0 and task not in skipped:
-                    for name in MODELS:
+                    for name in chosen[task]:
                         group = configs(task, name)
                         for first in range(0, n_seeds, together):
                             chunk = group[first:first + together]
@@ -171,7 +176,7 @@ def _reproduce(tasks: list[str], preset: str, n_seeds: int, out_dir: Path, devic
                     advance(1)
                     runs_left[task] -= 1
                 if runs_left[task] == 0:
-                    trained = [name for name in MODELS if "diverged" not in metrics[(task, name, 0)]]
+                    trained = [name for name in chosen[task] if "diverged" not in metrics[(task, name, 0)]]
                     if trained:
                         pool.add(("plot", task, ""), 0.0, plot_runs,
                                  [run_dir(out_dir, task, name, 0) for name in trained], out_dir / "figures", f"{task}-")
@@ -179,7 +184,7 @@ def _reproduce(tasks: list[str], preset: str, n_seeds: int, out_dir: Path, devic
                 future.result()
     records: list[Record] = [{"task": task, "model": model, "seed": seed, **metrics[(task, model, seed)],
                               **paper_fields(task, model)}
-                             for task in tasks for model in MODELS for seed in range(n_seeds)
+                             for task in tasks for model in chosen[task] for seed in range(n_seeds)
                              if (task, model, seed) in metrics]
     wall = time.perf_counter() - start
     header = (f"## Results\n\nCommand: `{command}` · preset `{preset}` · "

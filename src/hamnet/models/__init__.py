@@ -17,8 +17,25 @@ _REGISTRY: dict[str, type[DynamicsModel]] = {
 
 
 def names() -> list[str]:
-    """Names of all registered models."""
+    """Names of all registered models, in the order tables and figures list them."""
     return list(_REGISTRY)
+
+
+def check_names(kinds: list[str]) -> None:
+    """Raise `UnknownNameError` for the first name that is not a registered model."""
+    for kind in kinds:
+        if kind not in _REGISTRY:
+            raise UnknownNameError(f"unknown model {kind!r}; known models: {', '.join(names())}")
+
+
+def title(kind: str) -> str:
+    """A model's display name (the kind itself for a name not registered)."""
+    return _REGISTRY[kind].title if kind in _REGISTRY else kind
+
+
+def color(kind: str) -> str:
+    """A model's colour in figures (grey for a name not registered)."""
+    return _REGISTRY[kind].color if kind in _REGISTRY else DynamicsModel.color
 
 
 def build(kind: str, dim: int, hidden: tuple[int, ...] = (200, 200),
@@ -28,10 +45,9 @@ def build(kind: str, dim: int, hidden: tuple[int, ...] = (200, 200),
     With `obs_dim`, the states are the latents of an autoencoder of observations of that
     size (`LatentModel`), and `kind` names the latent dynamics model.
     """
-    if kind not in _REGISTRY:
-        raise UnknownNameError(f"unknown model {kind!r}; known models: {', '.join(names())}")
+    check_names([kind])
     dynamics = _REGISTRY[kind](dim, tuple(hidden), generator=generator)
     return dynamics if obs_dim is None else LatentModel(dynamics, obs_dim, generator=generator)
 
 
-__all__ = ["HNN", "Baseline", "DynamicsModel", "LatentModel", "build", "names"]
+__all__ = ["HNN", "Baseline", "DynamicsModel", "LatentModel", "build", "check_names", "color", "names", "title"]

@@ -11,7 +11,9 @@ from torch import Tensor, nn
 class DynamicsModel(nn.Module):
     """A learned vector field.  Subclasses implement `_time_derivative` in the parameter dtype."""
 
-    kind: str = ""
+    kind: str = ""   # the registry name (`hamnet.models.names()`)
+    title: str = ""  # how tables and legends name it
+    color: str = "tab:gray"  # its colour in every figure (a Matplotlib colour)
 
     def __init__(self, dim: int, hidden: tuple[int, ...]):
         super().__init__()

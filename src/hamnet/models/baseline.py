@@ -12,7 +12,7 @@ from .mlp import MLP
 class Baseline(DynamicsModel):
     """x[batch, dim] -> dx/dt[batch, dim] by a plain MLP."""
 
-    kind = "baseline"
+    kind, title, color = "baseline", "Baseline", "tab:red"
 
     def __init__(self, dim: int, hidden: tuple[int, ...] = (200, 200),
                  generator: torch.Generator | None = None):

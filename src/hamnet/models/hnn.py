@@ -18,7 +18,7 @@ class HNN(DynamicsModel):
     backward and several runs can be trained at once under `torch.func.vmap`.
     """
 
-    kind = "hnn"
+    kind, title, color = "hnn", "HNN", "tab:blue"
 
     def __init__(self, dim: int, hidden: tuple[int, ...] = (200, 200),
                  generator: torch.Generator | None = None):
