@@ -101,3 +101,35 @@ def test_closed_form_input_gradient_equals_autograd(activation: str, hidden: tup
     (ours,) = torch.autograd.grad(grad.pow(2).sum(), weight)
     (theirs,) = torch.autograd.grad(expected.pow(2).sum(), weight)
     torch.testing.assert_close(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+def test_dhnn_field_is_J_grad_H_plus_grad_D() -> None:
+    from hamnet.hamiltonian import hamiltonian_vector_field
+
+    model = hamnet.models.build("dhnn", 4, (16, 16), generator=torch.Generator().manual_seed(0)).double()
+    x = torch.randn(25, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    conservative = hamiltonian_vector_field(model.hamiltonian, x)
+    with torch.enable_grad():
+        x_in = x.clone().requires_grad_()
+        (grad_d,) = torch.autograd.grad(model.dissipation(x_in).sum(), x_in)
+    torch.testing.assert_close(model.conservative_field(x), conservative, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(model.dissipative_field(x), grad_d, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(model.time_derivative(x), conservative + grad_d, rtol=1e-12, atol=1e-12)
+
+
+def test_dhnn_learns_damping_that_an_hnn_cannot() -> None:
+    """A damped oscillator, dx/dt = J∇H − γx with H = |x|²/2: −γx is a gradient (of
+    −γ|x|²/2) with no curl, which J∇H of any H cannot produce and ∇D can."""
+    from hamnet.train import TrainSettings, train
+
+    x = torch.randn(400, 2, generator=torch.Generator().manual_seed(0))
+    dxdt = torch.stack([x[:, 1], -x[:, 0]], dim=-1) - 0.2 * x
+    losses = {}
+    for kind in ("hnn", "dhnn"):
+        model = hamnet.models.build(kind, 2, (64, 64), generator=torch.Generator().manual_seed(0))
+        train(model, (x, dxdt), (x, dxdt), TrainSettings(steps=400, lr=3e-3, weight_decay=0.0), seed=0,
+              show_progress=False)
+        with torch.no_grad():
+            losses[kind] = float(model.loss(x, dxdt))
+    assert losses["dhnn"] < 0.1 * losses["hnn"], losses
+    assert losses["hnn"] > 0.01  # the damping's share of the field: 0.2² · E|x|²/2 = 0.04

@@ -87,7 +87,7 @@ def _print_metrics(metrics: dict[str, float], title: str) -> None:
 @app.command()
 def train(
     task: str = typer.Option(..., help="Task name (see `hamnet tasks`)."),
-    model: str = typer.Option(..., help="Model: baseline or hnn."),
+    model: str = typer.Option(..., help="Model: baseline, hnn or dhnn (dissipative HNN)."),
     out: Path = typer.Option(..., help="Run directory to write."),
     seed: int = typer.Option(0, help="Seed for data, initialisation and batches."),
     steps: Optional[int] = typer.Option(None, help="Training steps (default: the preset's)."),

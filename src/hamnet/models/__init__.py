@@ -7,12 +7,14 @@ import torch
 from ..errors import UnknownNameError
 from .base import DynamicsModel
 from .baseline import Baseline
+from .dhnn import DHNN
 from .hnn import HNN
 from .latent import LatentModel
 
 _REGISTRY: dict[str, type[DynamicsModel]] = {
     Baseline.kind: Baseline,
     HNN.kind: HNN,
+    DHNN.kind: DHNN,
 }
 
 
@@ -50,4 +52,4 @@ def build(kind: str, dim: int, hidden: tuple[int, ...] = (200, 200),
     return dynamics if obs_dim is None else LatentModel(dynamics, obs_dim, generator=generator)
 
 
-__all__ = ["HNN", "Baseline", "DynamicsModel", "LatentModel", "build", "check_names", "color", "names", "title"]
+__all__ = ["DHNN", "HNN", "Baseline", "DynamicsModel", "LatentModel", "build", "check_names", "color", "names", "title"]

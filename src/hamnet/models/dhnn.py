@@ -1,0 +1,50 @@
+"""Dissipative HNN (Sosanya & Greydanus 2022): a learned energy H and a learned dissipation
+potential D; dx/dt = J ∇H + ∇D (the Helmholtz split of a field into its conservative,
+divergence-free part and its irrotational part)."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from ..hamiltonian import symplectic_gradient
+from .base import DynamicsModel
+from .mlp import MLP
+
+
+class DHNN(DynamicsModel):
+    """H_θ, D_φ: x[batch, dim] -> [batch] each (two MLPs);  dx/dt = J ∇H_θ + ∇D_φ.
+
+    J ∇H conserves H; ∇D carries whatever the data do that no energy-conserving flow can
+    (friction, driving). Both gradients are the MLPs' closed-form input gradients, so
+    training needs one ordinary backward and runs stack under `torch.func.vmap`.
+    """
+
+    kind, title, color = "dhnn", "D-HNN", "tab:green"
+
+    def __init__(self, dim: int, hidden: tuple[int, ...] = (200, 200),
+                 generator: torch.Generator | None = None):
+        super().__init__(dim, hidden)
+        self.h_net = MLP(dim, 1, hidden, generator=generator)
+        self.d_net = MLP(dim, 1, hidden, generator=generator)
+
+    def hamiltonian(self, x: Tensor) -> Tensor:
+        """Learned energy (the conservative part).  x[batch, dim] -> [batch] in x's dtype."""
+        return self.h_net(x.to(self.dtype)).squeeze(-1).to(x.dtype)
+
+    def dissipation(self, x: Tensor) -> Tensor:
+        """Learned dissipation potential.  x[batch, dim] -> [batch] in x's dtype."""
+        return self.d_net(x.to(self.dtype)).squeeze(-1).to(x.dtype)
+
+    def conservative_field(self, x: Tensor) -> Tensor:
+        """J ∇H.  x[batch, dim] -> [batch, dim] in x's dtype."""
+        return symplectic_gradient(self.h_net.value_and_input_gradient(x.to(self.dtype))[1]).to(x.dtype)
+
+    def dissipative_field(self, x: Tensor) -> Tensor:
+        """∇D.  x[batch, dim] -> [batch, dim] in x's dtype."""
+        return self.d_net.value_and_input_gradient(x.to(self.dtype))[1].to(x.dtype)
+
+    def _time_derivative(self, x: Tensor) -> Tensor:
+        _, grad_h = self.h_net.value_and_input_gradient(x)
+        _, grad_d = self.d_net.value_and_input_gradient(x)
+        return symplectic_gradient(grad_h) + grad_d
