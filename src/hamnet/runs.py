@@ -164,7 +164,11 @@ def load_config(run_dir: str | Path) -> RunConfig:
 
 def load(run_dir: str | Path) -> DynamicsModel:
     """The trained model of a run directory, rebuilt from the directory alone (eval mode, CPU)."""
-    config = load_config(run_dir)
+    return _load_model(load_config(run_dir), run_dir)
+
+
+def _load_model(config: RunConfig, run_dir: str | Path) -> DynamicsModel:
+    """`config`'s model with the weights in `run_dir` (`RunDirectoryError` if they do not fit)."""
     weights = Path(run_dir) / WEIGHTS
     if not weights.exists():
         raise RunDirectoryError(f"{run_dir} is not a complete run: {WEIGHTS} is missing (not trained yet?)")
@@ -319,8 +323,8 @@ def evaluate_run(run_dir: str | Path) -> dict[str, float]:
     for it; `train_seconds`.
     """
     run_dir = Path(run_dir)
-    model = load(run_dir).double()  # checks the directory before anything is written
     config = load_config(run_dir)
+    model = _load_model(config, run_dir).double()  # checks the directory before anything is written
     protocol = EnergyProtocol(**config.protocol)
     data = config.dataset()
     with exclusive(run_dir):
