@@ -86,11 +86,15 @@ def test_hnn_conserves_learned_energy_along_its_rollout_baseline_does_not(traine
 
 
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
-@pytest.mark.parametrize("hidden", [(7,), (16, 16), (8, 9, 10)])
-def test_closed_form_input_gradient_equals_autograd(activation: str, hidden: tuple[int, ...]) -> None:
+@pytest.mark.parametrize("hidden,residual", [((7,), False), ((16, 16), False), ((8, 9, 10), False),
+                                             ((16, 16), True), ((8, 8, 8, 5), True)])
+def test_closed_form_input_gradient_equals_autograd(activation: str, hidden: tuple[int, ...],
+                                                     residual: bool) -> None:
     from hamnet.models.mlp import MLP
 
-    net = MLP(4, 1, hidden, activation=activation, generator=torch.Generator().manual_seed(1)).double()
+    net = MLP(4, 1, hidden, activation=activation, generator=torch.Generator().manual_seed(1),
+              residual=residual).double()
+    assert net.residual == tuple(residual and k > 0 and hidden[k - 1] == hidden[k] for k in range(len(hidden)))
     x = torch.randn(33, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(2)).requires_grad_()
     value, grad = net.value_and_input_gradient(x)
     (expected,) = torch.autograd.grad(net(x).sum(), x, create_graph=True)
@@ -133,3 +137,15 @@ def test_dhnn_learns_damping_that_an_hnn_cannot() -> None:
             losses[kind] = float(model.loss(x, dxdt))
     assert losses["dhnn"] < 0.1 * losses["hnn"], losses
     assert losses["hnn"] > 0.01  # the damping's share of the field: 0.2² · E|x|²/2 = 0.04
+
+
+def test_residual_layers_add_their_activation_to_their_input() -> None:
+    """The D-HNN paper's MLP: h1 = tanh(W1 x + b1), h2 = h1 + tanh(W2 h1 + b2), y = W3 h2."""
+    from hamnet.models.mlp import MLP
+
+    net = MLP(3, 2, (6, 6), generator=torch.Generator().manual_seed(0), residual=True).double()
+    x = torch.randn(5, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    first, second = net.hidden_layers
+    h1 = torch.tanh(first(x))
+    expected = net.output_layer(h1 + torch.tanh(second(h1)))
+    torch.testing.assert_close(net(x), expected, rtol=0, atol=0)

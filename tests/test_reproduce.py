@@ -24,7 +24,7 @@ def test_tiny_reproduce(tmp_path) -> None:
     markdown = (tmp_path / "results.md").read_text()
     assert "| spring |" in markdown and "Quick preset: a smoke test" in markdown.split("###")[0]
     assert "(paper)" not in markdown and "3.593e-02" not in markdown  # no paper numbers, no ratios
-    full = render_markdown(saved, compare_to_paper=True)
+    full = render_markdown(saved, reference="paper")
     assert "3.593e-02" in full and "ours/paper" in full  # the paper's HNN test loss beside ours
     assert (tmp_path / "figures" / "spring-vector_field.png").exists()
     assert (tmp_path / "figures" / "spring-rollouts.png").exists()
@@ -56,3 +56,33 @@ def test_a_registered_model_reaches_reproduce_the_tables_and_the_figures(tmp_pat
     markdown = (tmp_path / "results.md").read_text()
     assert "| task | HNN | Toy MLP |" in markdown  # registry order, registry titles
     assert color_of("toy") == "tab:green" and (tmp_path / "runs" / "spring-toy-seed0" / "metrics.json").exists()
+
+
+def test_presets_name_their_tasks_seeds_and_published_numbers(tmp_path) -> None:
+    """`dhnn-paper` runs the D-HNN paper's protocol on the real pendulum with its three
+    models and 5 seeds by default, and sets that paper's numbers beside ours; `dissipative`
+    compares the same three models on two damped tasks, with no published numbers."""
+    import pytest
+
+    from hamnet import experiments
+    from hamnet.data.real_pendulum import find_data_file
+    from hamnet.errors import DataFileError
+
+    dhnn = experiments.preset("dhnn-paper")
+    assert dhnn.seeds == 5 and experiments.tasks("dhnn-paper") == ["real-pendulum"]
+    assert experiments.get("real-pendulum", "dhnn-paper").models == ("baseline", "hnn", "dhnn")
+    assert experiments.tasks("dissipative") == ["real-pendulum", "damped-spring"]
+    assert experiments.get("real-pendulum", "dissipative").recipe == {"derivative": "central"}
+    try:
+        find_data_file()
+    except DataFileError as exc:
+        pytest.skip(f"needs the measured series: {exc}")
+    records = reproduce(None, "dhnn-paper", seeds=1, out_dir=tmp_path, steps=10, show_progress=False, jobs=1)
+    assert [r["model"] for r in records] == ["baseline", "hnn", "dhnn"]
+    assert records[2]["paper_energy_mse"] == 1.07e-3 and records[1]["paper_test_loss"] == 1.40e-3
+    config = json.loads((tmp_path / "runs" / "real-pendulum-dhnn-seed0" / "config.json").read_text())
+    assert config["hidden"] == [256, 256] and config["residual"] is True
+    assert config["train"]["batch_order"] == "sequential" and config["recipe"]["derivative"] == "central"
+    markdown = (tmp_path / "results.md").read_text()
+    assert "| D-HNN (ours) | D-HNN (D-HNN paper) | ours/D-HNN paper |" in markdown
+    assert "1.070e-03" in markdown and "Quick preset" not in markdown

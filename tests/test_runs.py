@@ -38,7 +38,7 @@ def test_evaluate_and_plot_write_files(run_dir) -> None:
     assert hamnet.runs.load_metrics(run_dir) == metrics
     assert json.loads((run_dir / "metrics.json").read_text())["fingerprint"] == fingerprint(run_dir)
     paths = plot_run(run_dir)
-    assert {p.name for p in paths} == {"vector_field.png", "rollouts.png"}
+    assert {p.name for p in paths} == {"vector_field.png", "rollouts.png", "energy_fields.png"}
     assert all(p.stat().st_size > 10_000 for p in paths)
 
 
@@ -62,3 +62,24 @@ def test_damaged_run_directory(tmp_path, run_dir, damage, match) -> None:
 def test_missing_run_directory(tmp_path) -> None:
     with pytest.raises(RunDirectoryError, match="does not exist"):
         hamnet.load(tmp_path / "nope")
+
+
+def test_a_config_written_before_fields_were_added_is_the_same_run(tmp_path, run_dir) -> None:
+    """A run directory of an earlier version (its config.json lacks the fields added since:
+    `residual`, `train.batch_order`, recipe fields) is the same run as today's config: it
+    is resumed and kept, not retrained."""
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(run_dir, old)
+    raw = json.loads((old / CONFIG).read_text())
+    del raw["residual"], raw["train"]["batch_order"]
+    raw["recipe"].pop("noise_std")
+    (old / CONFIG).write_text(json.dumps(raw))
+    config = RunConfig.for_task("spring", "hnn", steps=50)
+    assert hamnet.runs.load_config(old) == config
+    weights = (old / WEIGHTS).read_bytes()
+    train_run(config, old, resume=True, show_progress=False)
+    assert (old / WEIGHTS).read_bytes() == weights
+    with pytest.raises(RunDirectoryError, match="--resume to continue it"):
+        train_run(config, old, show_progress=False)

@@ -163,3 +163,16 @@ def test_flush_denormals_flushes_and_restores_the_previous_setting(before: bool)
         assert flushing_denormals() == before
     finally:
         torch.set_flush_denormal(False)
+
+
+def test_sequential_batches_are_the_dhnn_papers_slices() -> None:
+    """Batch k is rows [s, min(s + b, N)) with s = k·b mod N: shorter at the end, no randomness."""
+    from hamnet.train import BatchSampler
+
+    sampler = BatchSampler(10, 4, torch.Generator().manual_seed(0), order="sequential")
+    batches = [sampler.next().tolist() for _ in range(5)]
+    assert batches == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9], [2, 3, 4, 5], [6, 7, 8, 9]]
+    state = sampler.state_dict()
+    resumed = BatchSampler(10, 4, torch.Generator().manual_seed(1), order="sequential")
+    resumed.load_state_dict(state)
+    assert resumed.next().tolist() == sampler.next().tolist() == [0, 1, 2, 3]

@@ -92,7 +92,7 @@ def train(
     seed: int = typer.Option(0, help="Seed for data, initialisation and batches."),
     steps: Optional[int] = typer.Option(None, help="Training steps (default: the preset's)."),
     lr: Optional[float] = typer.Option(None, help="Adam learning rate (default: the preset's, 1e-3)."),
-    preset: str = typer.Option("full", help="Settings preset: full (paper) or quick."),
+    preset: str = typer.Option("full", help="Settings preset: full (paper), quick or dhnn-paper."),
     device: str = typer.Option("cpu", help="cpu or cuda."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in OUT from its last checkpoint "
                                 "(same settings); a finished run is left as it is."),
@@ -152,7 +152,10 @@ def reproduce(
     tasks: Optional[str] = typer.Option(None, help="Comma-separated tasks (default: all available)."),
     models: Optional[str] = typer.Option(None, help="Comma-separated models (default: each task's own, "
                                          "the paper's baseline,hnn)."),
-    quick: bool = typer.Option(False, "--quick", help="Quick preset: fewer steps, same code path."),
+    quick: bool = typer.Option(False, "--quick", help="Quick preset: fewer steps, same code path "
+                               "(the same as --preset quick)."),
+    preset: Optional[str] = typer.Option(None, help="Settings preset: full (the HNN paper's, default), quick, "
+                                         "or dhnn-paper (the D-HNN paper's real-pendulum protocol)."),
     seeds: Optional[int] = typer.Option(None, help="Seeds per task and model (default: full 3, quick 1)."),
     steps: Optional[int] = typer.Option(None, help="Override every task's training steps."),
     lr: Optional[float] = typer.Option(None, help="Override every task's Adam learning rate."),
@@ -164,10 +167,13 @@ def reproduce(
     jobs: Optional[int] = typer.Option(None, help="Single-threaded jobs side by side (default: one per "
                                        "core on the CPU, 1 on a GPU); results do not depend on it."),
 ) -> None:
-    """Train and evaluate the models (baseline and HNN) on every task; write results.{json,md,csv} and figures.
+    """Train and evaluate the models (baseline and HNN; D-HNN too on damped tasks) on every task of a
+    preset; write results.{json,md,csv} and figures.
 
     Runs already finished in OUT with the same settings are reused, unfinished ones resume
     from their last checkpoint: after a crash or Ctrl-C, run the same command again."""
+    if quick and preset not in (None, "quick"):
+        raise InvalidValueError(f"pass --quick or --preset {preset}, not both")
     check_count(seeds, "--seeds", MAX_SEEDS)
     check_count(jobs, "--jobs")
     task_list = _names(tasks, "--tasks", "task", "; see `hamnet tasks`")
@@ -181,7 +187,7 @@ def reproduce(
     command = "hamnet " + " ".join(sys.argv[1:])
     with _on_interrupt("run the same command again to continue: finished runs are kept, "
                        "unfinished ones resume from their last checkpoint"):
-        run_reproduce(task_list, "quick" if quick else "full", seeds, out, data_dir, _check_device(device),
+        run_reproduce(task_list, "quick" if quick else preset or "full", seeds, out, data_dir, _check_device(device),
                       steps=steps, lr=lr, command=command, run_plots=run_plots, jobs=jobs,
                       models=model_list)
     typer.echo((out / "results.md").read_text(encoding="utf-8"))

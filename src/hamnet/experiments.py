@@ -1,9 +1,12 @@
-"""Named experiments as data: per task and preset, the training settings and any changes
-to the system's data recipe and evaluation protocol. `reproduce` runs these tables.
+"""Named experiments as data: per task and preset, the training settings, the network,
+and any changes to the system's data recipe and evaluation protocol. A preset is such a
+table plus what `reproduce` does with it by default (tasks, seeds, whose numbers to show
+beside ours). `reproduce` runs these tables.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,12 +22,19 @@ PAPER_MODELS = ("baseline", "hnn")
 @dataclass(frozen=True)
 class Experiment:
     """Training settings plus overrides of the system's `recipe` / `energy_protocol` fields,
-    and the models `reproduce` compares on the task by default (registry names)."""
+    the models' hidden widths (`residual`: residual hidden layers), and the models
+    `reproduce` compares on the task by default (registry names)."""
 
     train: TrainSettings
     recipe: dict[str, Any] = field(default_factory=dict)
     protocol: dict[str, Any] = field(default_factory=dict)
     models: tuple[str, ...] = PAPER_MODELS
+    hidden: tuple[int, ...] = (200, 200)
+    residual: bool = False
+
+
+#: Models compared on dissipative tasks: the paper's two and the dissipative HNN.
+DISSIPATIVE_MODELS = (*PAPER_MODELS, "dhnn")
 
 
 # The paper's settings (reference/paper-results.md §3).
@@ -39,6 +49,9 @@ FULL: dict[str, Experiment] = {
                              protocol={"plot_t_end": 10.0}),
     "pixel-pendulum": Experiment(TrainSettings(steps=10000, batch_size=200, weight_decay=1e-5, eval_every=500,
                                                checkpoint_every=2000)),
+    # Not in the paper: the spring's recipe and settings with friction (`systems.damped_spring`).
+    "damped-spring": Experiment(TrainSettings(steps=2000, batch_size=None, weight_decay=1e-4),
+                                models=DISSIPATIVE_MODELS),
 }
 
 # Same code path, fewer steps and samples: the whole table in about a minute on 2 cores.
@@ -59,25 +72,80 @@ QUICK: dict[str, Experiment] = {
     "pixel-pendulum": Experiment(TrainSettings(steps=800, batch_size=200, weight_decay=1e-5, eval_every=200,
                                                checkpoint_every=200),
                                  recipe={"n_episodes": 30}),
+    "damped-spring": Experiment(TrainSettings(steps=600, batch_size=None, weight_decay=1e-4, eval_every=100,
+                                              checkpoint_every=200),
+                                models=DISSIPATIVE_MODELS),
 }
 
-PRESETS: dict[str, dict[str, Experiment]] = {"full": FULL, "quick": QUICK}
+# The D-HNN paper's real-pendulum protocol (Sosanya & Greydanus 2022: their notebook
+# `analyze_realpend.ipynb` with the repository's top-level train.py; departures in
+# docs/tasks.md): central differences at rows 1..555, the first 444 train, 256-wide tanh
+# MLPs with a residual middle layer, Adam lr 5e-3 without weight decay, 5000 steps of
+# 128-row slices taken in order.
+DHNN_PAPER: dict[str, Experiment] = {
+    "real-pendulum": Experiment(TrainSettings(steps=5000, batch_size=128, lr=5e-3, weight_decay=0.0,
+                                              batch_order="sequential", eval_every=500, checkpoint_every=1000),
+                                recipe={"derivative": "central", "train_fraction": 0.8},
+                                models=DISSIPATIVE_MODELS, hidden=(256, 256), residual=True),
+}
 
-#: Seeds per task that `reproduce` runs by default.
-DEFAULT_SEEDS: dict[str, int] = {"full": 3, "quick": 1}
+# Dissipative models compared with the paper's training settings: the damped spring, and
+# the real pendulum with central differences (forward ones, the paper's, imply 16× the
+# measured energy loss: a model that fits them learns friction that is not there).
+DISSIPATIVE: dict[str, Experiment] = {
+    "real-pendulum": dataclasses.replace(FULL["real-pendulum"], recipe={"derivative": "central"},
+                                         models=DISSIPATIVE_MODELS),
+    "damped-spring": FULL["damped-spring"],
+}
+
+#: The six tasks of the paper's table, in its order.
+PAPER_TASKS = ("spring", "pendulum", "real-pendulum", "two-body", "three-body", "pixel-pendulum")
 
 
-def tasks() -> list[str]:
-    """Tasks that have an experiment in every preset, in registry order."""
-    return [name for name in systems.names() if all(name in table for table in PRESETS.values())]
+@dataclass(frozen=True)
+class Preset:
+    """A table of experiments and what `reproduce` runs of it by default: `tasks`, `seeds`
+    per task and model, and `reference`, the key of `hamnet.paper.REFERENCES` whose
+    published numbers the records carry (`paper_<metric>`) and results.md sets beside ours
+    (None: no published numbers apply), unless the preset is a `smoke_test` (fewer steps:
+    not meant to match them)."""
+
+    experiments: dict[str, Experiment]
+    seeds: int
+    tasks: tuple[str, ...]
+    reference: str | None
+    smoke_test: bool = False
 
 
-def get(task: str, preset: str = "full") -> Experiment:
-    """The experiment for `task` under `preset`."""
-    if preset not in PRESETS:
-        raise UnknownNameError(f"unknown preset {preset!r}; known: {', '.join(PRESETS)}")
+PRESETS: dict[str, Preset] = {
+    "full": Preset(FULL, seeds=3, tasks=PAPER_TASKS, reference="hnn-paper"),
+    "quick": Preset(QUICK, seeds=1, tasks=PAPER_TASKS, reference="hnn-paper", smoke_test=True),
+    "dhnn-paper": Preset(DHNN_PAPER, seeds=5, tasks=("real-pendulum",), reference="dhnn-paper"),
+    "dissipative": Preset(DISSIPATIVE, seeds=3, tasks=tuple(DISSIPATIVE), reference=None),
+}
+
+
+def preset(name: str) -> Preset:
+    """The preset called `name`; raises `UnknownNameError` listing the known ones."""
+    if name not in PRESETS:
+        raise UnknownNameError(f"unknown preset {name!r}; known presets: {', '.join(PRESETS)}")
+    return PRESETS[name]
+
+
+def tasks(name: str | None = None) -> list[str]:
+    """With a preset name: the tasks `reproduce` runs of it by default. Without: every task
+    that has an experiment in some preset. Registry order."""
+    chosen = [preset(name)] if name is not None else list(PRESETS.values())
+    wanted = {task for p in chosen for task in (p.tasks if name is not None else p.experiments)}
+    return [task for task in systems.names() if task in wanted]
+
+
+def get(task: str, preset_name: str = "full") -> Experiment:
+    """The experiment for `task` under the preset `preset_name`."""
+    table = preset(preset_name).experiments
     systems.get(task)  # raises for an unknown task
-    if task not in PRESETS[preset]:
-        raise UnknownNameError(f"task {task!r} has no experiment in preset {preset!r}")
-    return PRESETS[preset][task]
+    if task not in table:
+        raise UnknownNameError(f"task {task!r} has no experiment in preset {preset_name!r} "
+                               f"(it has: {', '.join(table)})")
+    return table[task]
 

@@ -170,7 +170,17 @@ def energy_mse(system: System, rollouts: Rollouts) -> Estimate:
     there is a single trajectory). A trajectory whose rollout left the finite numbers
     counts as infinitely wrong, so the mean is `inf` (see `diverged_fraction`).
     """
-    per_point = (system.hamiltonian(rollouts.true) - system.hamiltonian(rollouts.model)).pow(2)  # [T, b]
+    return _mean_over_rollouts((system.hamiltonian(rollouts.true) - system.hamiltonian(rollouts.model)).pow(2))
+
+
+def state_mse(rollouts: Rollouts) -> Estimate:
+    """Mean over trajectories of mean_t |true_t − model_t|² / dim: how far the rollout
+    strays from the reference in the system's coordinates (SE and divergence as `energy_mse`)."""
+    return _mean_over_rollouts((rollouts.true - rollouts.model).pow(2).mean(dim=-1))
+
+
+def _mean_over_rollouts(per_point: Tensor) -> Estimate:
+    """per_point [T, b] -> mean over trajectories of its mean over time, ± SE (`energy_mse`)."""
     per_point = per_point.nan_to_num(nan=float("inf"))
     per_trajectory = per_point.mean(dim=0).numpy()
     with np.errstate(invalid="ignore"):  # inf - inf in the spread of diverged trajectories

@@ -1,9 +1,14 @@
-"""The HNN paper's numbers (Greydanus et al. 2019, tables of §4), per task and model.
+"""Published numbers that results.md sets beside ours, per task and model: the HNN paper's
+tables (Greydanus et al. 2019, §4) and the D-HNN paper's real-pendulum notebook.
 
-Values: (mean, standard error) as printed in the paper; see reference/paper-results.md.
+Values: (mean, standard error) as published (SE nan where none was); see
+reference/paper-results.md and reference/successors.md.
 """
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
 
 Metric = tuple[float, float]
 
@@ -47,13 +52,41 @@ PAPER: dict[str, dict[str, dict[str, Metric]]] = {
     },
 }
 
+#: Sosanya & Greydanus 2022, `analyze_realpend.ipynb`'s stored output (one seed, their
+#: protocol: the `dhnn-paper` preset). Their MLP is our baseline.
+DHNN_PAPER: dict[str, dict[str, dict[str, Metric]]] = {
+    "real-pendulum": {
+        "baseline": {"test_loss": (1.11e-3, math.nan), "energy_mse": (1.17e-3, math.nan)},
+        "hnn": {"test_loss": (1.40e-3, math.nan), "energy_mse": (1.02e-2, math.nan)},
+        "dhnn": {"test_loss": (9.46e-4, math.nan), "energy_mse": (1.07e-3, math.nan)},
+    },
+}
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Published numbers: `label` heads their columns in results.md, `source` says whence."""
+
+    label: str
+    source: str
+    numbers: dict[str, dict[str, dict[str, Metric]]]
+
+
+#: Key (a preset's `reference`) -> the numbers results.md shows beside ours.
+REFERENCES: dict[str, Reference] = {
+    "hnn-paper": Reference("paper", "Greydanus, Dzamba & Yosinski 2019, tables of §4", PAPER),
+    "dhnn-paper": Reference("D-HNN paper", "Sosanya & Greydanus 2022, analyze_realpend.ipynb (one seed)",
+                            DHNN_PAPER),
+}
+
 METRICS = ("train_loss", "test_loss", "energy_mse")
 
 
-def paper_fields(task: str, model: str) -> dict[str, float]:
-    """`paper_<metric>` and `paper_<metric>_se` for a task/model ({} where the paper has none)."""
+def paper_fields(task: str, model: str, reference: str = "hnn-paper") -> dict[str, float]:
+    """`paper_<metric>` and `paper_<metric>_se` for a task/model from `REFERENCES[reference]`
+    ({} where it has none)."""
     out: dict[str, float] = {}
-    for metric, (mean, se) in PAPER.get(task, {}).get(model, {}).items():
+    for metric, (mean, se) in REFERENCES[reference].numbers.get(task, {}).get(model, {}).items():
         out[f"paper_{metric}"] = mean
         out[f"paper_{metric}_se"] = se
     return out

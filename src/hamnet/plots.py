@@ -58,6 +58,31 @@ def vector_fields(system: System, models: dict[str, DynamicsModel], extent: floa
     return fig
 
 
+def energy_fields(system: System, models: dict[str, DynamicsModel], extent: float, title: str) -> plt.Figure:
+    """2-D systems: contours of the true energy, of each model's learned H and, for models
+    that learn one (D-HNN), of its dissipation potential D, over the (q, p) plane. Learned
+    scalars are shifted to 0 at the origin (only their gradients act)."""
+    axis = torch.linspace(-extent, extent, 81, dtype=torch.float64)
+    q, p = torch.meshgrid(axis, axis, indexing="xy")
+    states = torch.stack([q.flatten(), p.flatten()], dim=-1)
+    origin = torch.zeros(1, 2, dtype=torch.float64)
+    panels = {"true energy": system.hamiltonian(states)}
+    with torch.no_grad():
+        for label, model in models.items():
+            model64 = as_float64(model)
+            for name, scalar in (("H", "hamiltonian"), ("D", "dissipation")):
+                if hasattr(model64, scalar):
+                    function = getattr(model64, scalar)
+                    panels[f"learned {name} ({label})"] = function(states) - function(origin)
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.4 * len(panels), 4.0), squeeze=False, layout="constrained")
+    for ax, (label, values) in zip(axes[0], panels.items()):
+        contour = ax.contourf(q.numpy(), p.numpy(), values.reshape(q.shape).numpy(), levels=20, cmap="magma")
+        fig.colorbar(contour, ax=ax, shrink=0.8)
+        ax.set(title=label, xlabel="q", ylabel="p", aspect="equal")
+    fig.suptitle(title)
+    return fig
+
+
 def _trajectory_axis(ax: plt.Axes, system: System, rollouts: dict[str, Rollouts]) -> None:
     """Orbits in the plane for bodies, else the (q, p) phase plane; first rollout only."""
     reference = next(iter(rollouts.values())).true[:, 0]
@@ -127,8 +152,9 @@ def rollout_figure(system: System, rollouts: dict[str, Rollouts], title: str) ->
 def plot_figures(system: System, models: dict[str, DynamicsModel], rollouts: dict[str, Rollouts],
                  data: Any, out_dir: Path, title: str, prefix: str = "") -> list[Path]:
     """Write the PNGs (and GIFs) of `models` (label -> model, rolled out as `rollouts`) into
-    `out_dir`: rollouts against the truth; the learned vector fields of 2-D state-space
-    models; the pixel pictures of models that see observations (`system.observation_dim`)."""
+    `out_dir`: rollouts against the truth; for 2-D state-space models their learned vector
+    fields and learned energies H (and dissipation potentials D); the pixel pictures of
+    models that see observations (`system.observation_dim`)."""
     paths = [save_figure(rollout_figure(system, rollouts, title), out_dir / f"{prefix}rollouts.png")]
     if system.observation_dim is not None:
         from .plots_pixels import pixel_figures
@@ -137,4 +163,6 @@ def plot_figures(system: System, models: dict[str, DynamicsModel], rollouts: dic
     elif system.dim == 2:
         extent = 1.15 * float(max(r.true[..., :2].abs().max() for r in rollouts.values()))
         paths.append(save_figure(vector_fields(system, models, extent, title), out_dir / f"{prefix}vector_field.png"))
+        if any(model.has_hamiltonian for model in models.values()):
+            paths.append(save_figure(energy_fields(system, models, extent, title), out_dir / f"{prefix}energy_fields.png"))
     return paths

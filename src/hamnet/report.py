@@ -19,7 +19,10 @@ Record = dict[str, Any]
 
 METRIC_TITLES = {"train_loss": "Train loss (dx/dt MSE; pixel pendulum: the paper's whole objective)",
                  "test_loss": "Test loss (dx/dt MSE; pixel pendulum: the paper's whole objective)",
-                 "energy_mse": "Energy MSE along rollouts"}
+                 "energy_mse": "Energy MSE along rollouts",
+                 "state_mse": "State MSE along rollouts (ours only: the distance from the reference, mean over time)"}
+#: Metrics shown as tables of their own besides the published ones (no published numbers).
+ROLLOUT_METRICS = ("state_mse",)
 
 
 def summarise(records: Iterable[Record], metric: str) -> dict[tuple[str, str], tuple[float, float, int]]:
@@ -56,9 +59,9 @@ def _fmt(mean: float, se: float | None = None) -> str:
     return f"{mean:.3e}" if se is None or math.isnan(se) else f"{mean:.3e} ± {se:.1e}"
 
 
-def markdown_table(records: list[Record], metric: str, compare_to_paper: bool = True) -> str:
-    """One Markdown table: ours (mean ± SE over seeds), with `compare_to_paper` beside the
-    paper's and the ratios."""
+def markdown_table(records: list[Record], metric: str, reference: str | None = "paper") -> str:
+    """One Markdown table: ours (mean ± SE over seeds); with a `reference` label, beside the
+    published numbers of the records' `paper_<metric>` fields (columns headed so) and the ratios."""
     ours = summarise(records, metric)
     paper = {(r["task"], r["model"]): (r.get(f"paper_{metric}"), r.get(f"paper_{metric}_se")) for r in records}
     tasks = list(dict.fromkeys(r["task"] for r in records))
@@ -66,13 +69,13 @@ def markdown_table(records: list[Record], metric: str, compare_to_paper: bool = 
     header = ["task"]
     for model in shown:
         title = models.title(model)
-        header += [f"{title} (ours)", f"{title} (paper)", "ours/paper"] if compare_to_paper else [title]
+        header += [f"{title} (ours)", f"{title} ({reference})", f"ours/{reference}"] if reference else [title]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for task in tasks:
         row = [task]
         for model in shown:
             mean, se, n = ours.get((task, model), (float("nan"), float("nan"), 0))
-            if not compare_to_paper:
+            if not reference:
                 row.append(_fmt(mean, se))
                 continue
             p_mean, p_se = paper.get((task, model), (None, None))
@@ -98,28 +101,32 @@ def notes(records: list[Record]) -> list[str]:
     return out
 
 
-def render_markdown(records: list[Record], header: str = "", compare_to_paper: bool = True) -> str:
+def render_markdown(records: list[Record], header: str = "", reference: str | None = "paper",
+                    source: str = "", smoke_test: bool = False) -> str:
     """The full results page: one table per metric, then notes on diverged runs.
 
-    Without `compare_to_paper` (the quick preset) the page says so at its top and shows no
-    paper columns: a quick run is a smoke test, not expected to match the paper.
+    `reference`: the label of the published numbers shown beside ours (`source` says
+    whence; None: none shown). A `smoke_test` (the quick preset) says at its top that its
+    numbers are not expected to match the paper's, and shows none beside them.
     """
     seeds = sorted({r["seed"] for r in records})
-    if compare_to_paper:
-        legend = ("Seeds: {} (ours: mean ± standard error over seeds; with one seed, ± is the run's own "
-                  "standard error). Paper: mean ± its reported error.")
-        caveat = ""
-    else:
-        legend = ("Seeds: {} (mean ± standard error over seeds; with one seed, ± is the run's own "
-                  "standard error).")
-        caveat = ("**Quick preset: a smoke test of the whole pipeline with fewer steps and samples. Its numbers "
-                  "are not expected to match the paper's, so none are shown beside them; `hamnet reproduce` "
-                  "(the full preset) compares with the paper.**")
+    reference = None if smoke_test else reference
+    legend = ("Seeds: {} (mean ± standard error over seeds; with one seed, ± is the run's own "
+              "standard error).")
+    if reference:
+        legend += (f" {reference[0].upper() + reference[1:]}{f' ({source})' if source else ''}: "
+                   "mean ± its reported error (— where none).")
+    caveat = ("**Quick preset: a smoke test of the whole pipeline with fewer steps and samples. Its numbers "
+              "are not expected to match the paper's, so none are shown beside them; `hamnet reproduce` "
+              "(the full preset) compares with the paper.**") if smoke_test else ""
     parts = [header.strip(), caveat, legend.format(", ".join(map(str, seeds)))]
     for metric in METRICS:
-        parts += [f"### {METRIC_TITLES[metric]}", markdown_table(records, metric, compare_to_paper)]
+        parts += [f"### {METRIC_TITLES[metric]}", markdown_table(records, metric, reference)]
+    for metric in ROLLOUT_METRICS:
+        if any(metric in r for r in records):
+            parts += [f"### {METRIC_TITLES[metric]}", markdown_table(records, metric, None)]
     extra = [k for k in dict.fromkeys(k for r in records for k in r)
-             if k not in (*METRICS, "train_seconds", "diverged_rollouts") and not k.endswith("_se")
+             if k not in (*METRICS, *ROLLOUT_METRICS, "train_seconds", "diverged_rollouts") and not k.endswith("_se")
              and not k.startswith("paper_") and isinstance(next(r[k] for r in records if k in r), float)]
     if extra:
         rows = []
@@ -146,8 +153,9 @@ def render_csv(records: list[Record]) -> str:
     return buffer.getvalue()
 
 
-def write_results(records: list[Record], out_dir: Path, header: str = "", compare_to_paper: bool = True) -> None:
-    """Write results.json, results.csv and results.md into `out_dir` (atomically)."""
+def write_results(records: list[Record], out_dir: Path, header: str = "", reference: str | None = "paper",
+                  source: str = "", smoke_test: bool = False) -> None:
+    """Write results.json, results.csv and results.md (`render_markdown`) into `out_dir` (atomically)."""
     write_text(out_dir / "results.json", json.dumps(records, indent=2))
     write_text(out_dir / "results.csv", render_csv(records))
-    write_text(out_dir / "results.md", render_markdown(records, header, compare_to_paper))
+    write_text(out_dir / "results.md", render_markdown(records, header, reference, source, smoke_test))

@@ -18,7 +18,7 @@ from .errors import DataFileError, RunDirectoryError, TrainingDivergedError
 from .jobs import JobPool, cpu_model, default_jobs
 from .locks import exclusive
 from .models import check_names
-from .paper import paper_fields
+from .paper import REFERENCES, paper_fields
 from .progress import log, progress_bar
 from .report import Record, write_results
 from .runs import RunConfig, evaluate_run, load_metrics, plot_run, plot_runs, train_runs
@@ -109,8 +109,8 @@ def reproduce(
     and unfinished ones resume (`_train_and_evaluate`), so rerunning a killed reproduce
     gives the results of an uninterrupted one.
     """
-    tasks = tasks or experiments.tasks()
-    n_seeds = seeds if seeds is not None else experiments.DEFAULT_SEEDS[preset]
+    tasks = tasks or experiments.tasks(preset)
+    n_seeds = seeds if seeds is not None else experiments.preset(preset).seeds
     jobs = default_jobs(device) if jobs is None else jobs
     check_count(jobs, "jobs")
     check_count(n_seeds, "seeds", MAX_SEEDS)
@@ -182,13 +182,16 @@ def _reproduce(tasks: list[str], chosen: dict[str, list[str]], preset: str, n_se
                                  [run_dir(out_dir, task, name, 0) for name in trained], out_dir / "figures", f"{task}-")
             else:
                 future.result()
+    reference = experiments.preset(preset).reference
     records: list[Record] = [{"task": task, "model": model, "seed": seed, **metrics[(task, model, seed)],
-                              **paper_fields(task, model)}
+                              **(paper_fields(task, model, reference) if reference else {})}
                              for task in tasks for model in chosen[task] for seed in range(n_seeds)
                              if (task, model, seed) in metrics]
     wall = time.perf_counter() - start
     header = (f"## Results\n\nCommand: `{command}` · preset `{preset}` · "
               f"{dt.date.today().isoformat()} · {machine_description(jobs)} · wall time {wall:.0f} s")
-    write_results(records, out_dir, header, compare_to_paper=preset == "full")
+    published = REFERENCES[reference] if reference else None
+    write_results(records, out_dir, header, published.label if published else None,
+                  published.source if published else "", smoke_test=experiments.preset(preset).smoke_test)
     log(f"wrote {out_dir / 'results.md'} ({wall:.0f} s)")
     return records

@@ -22,7 +22,7 @@ CONFIG, WEIGHTS, METRICS, HISTORY, CHECKPOINT, ROLLOUTS = (
     "rollouts.safetensors")
 RUN_FILES = (CONFIG, WEIGHTS, METRICS, HISTORY, CHECKPOINT, ROLLOUTS)
 #: A run's own figures (`hamnet plot`): the state-space and the pixel figures.
-FIGURE_PATTERNS = ("rollouts.png", "vector_field.png", "pixel_rollout.gif", "pixel_rollout_strip.png",
+FIGURE_PATTERNS = ("rollouts.png", "vector_field.png", "energy_fields.png", "pixel_rollout.gif", "pixel_rollout_strip.png",
                    "latent_portrait.png", "energy_bump*.gif")
 #: Config fields that may change between the sessions of one run (where it runs, where
 #: its data file is found) without changing what it computes.

@@ -21,7 +21,8 @@ from .checks import check_lr, check_seed, check_steps
 from .data import Dataset, PixelData, load_task_data
 from .errors import HamnetError, InvalidValueError, RunDirectoryError, TrainingDivergedError
 from .locks import exclusive
-from .metrics import Rollouts, diverged_fraction, energy_mse, evaluation_rollouts, loss_estimates, reversibility_error
+from .metrics import (Rollouts, diverged_fraction, energy_mse, evaluation_rollouts, loss_estimates,
+                      reversibility_error, state_mse)
 from .models import DynamicsModel
 from .run_files import (CHECKPOINT, CONFIG, HISTORY, METRICS, ROLLOUTS, WEIGHTS, RunState, clear_run,
                         fingerprint, read_json, run_state, what_differs)
@@ -47,6 +48,7 @@ class RunConfig:
     recipe: dict[str, Any] = field(default_factory=dict)
     protocol: dict[str, Any] = field(default_factory=dict)
     hidden: tuple[int, ...] = (200, 200)
+    residual: bool = False  # residual hidden layers (`hamnet.models.mlp.MLP`)
     device: str = "cpu"
     data_dir: str | None = None  # where data files are read from (None: the default lookup)
 
@@ -69,7 +71,8 @@ class RunConfig:
         protocol = dataclasses.replace(system.energy_protocol, **experiment.protocol)
         config = cls(task=task, model=model, seed=seed, preset=preset, train=train_settings,
                      recipe=dataclasses.asdict(recipe) if recipe else {},
-                     protocol=dataclasses.asdict(protocol), device=device,
+                     protocol=dataclasses.asdict(protocol), hidden=experiment.hidden,
+                     residual=experiment.residual, device=device,
                      data_dir=str(data_dir) if data_dir else None)
         config.validate()
         return config
@@ -88,6 +91,8 @@ class RunConfig:
         if system.recipe is not None:
             _check_fields("recipe", self.recipe, system.recipe)
         _check_fields("protocol", self.protocol, system.energy_protocol)
+        if not isinstance(self.residual, bool):
+            raise InvalidValueError(f"residual must be true or false, got {self.residual!r}")
         for name in ("preset", "device"):
             if not isinstance(getattr(self, name), str):
                 raise InvalidValueError(f"{name} must be a string, got {getattr(self, name)!r}")
@@ -116,7 +121,17 @@ class RunConfig:
         """A freshly initialised model (seeded from the run seed unless `seeded=False`)."""
         system = systems.get(self.task)
         return models.build(self.model, system.dim, self.hidden, obs_dim=system.observation_dim,
-                            generator=generator(self.seed, "init") if seeded else None)
+                            generator=generator(self.seed, "init") if seeded else None,
+                            residual=self.residual)
+
+    def with_defaults(self) -> "RunConfig":
+        """This config with every recipe and protocol field spelled out (the system's defaults
+        for those not given): a config.json of an earlier version, which lacks fields added
+        since, compares equal to today's config of the same run."""
+        system = systems.get(self.task)
+        recipe = dataclasses.asdict(dataclasses.replace(system.recipe, **self.recipe)) if system.recipe else {}
+        protocol = dataclasses.asdict(dataclasses.replace(system.energy_protocol, **self.protocol))
+        return dataclasses.replace(self, recipe=recipe, protocol=protocol)
 
 
 def _same_kind(value: Any, default: Any) -> bool:
@@ -159,7 +174,7 @@ def load_config(run_dir: str | Path) -> RunConfig:
         config.validate()
     except (HamnetError, TypeError, ValueError) as exc:
         raise RunDirectoryError(f"{run_dir / CONFIG} is not usable: {exc}") from None
-    return config
+    return config.with_defaults()
 
 
 def load(run_dir: str | Path) -> DynamicsModel:
@@ -206,7 +221,7 @@ def check_claim(config: RunConfig, run_dir: Path, resume: bool = False, overwrit
     if state is RunState.NEW:
         return None
     try:
-        differs = what_differs(read_json(run_dir / CONFIG), config.to_dict())
+        differs = what_differs(load_config(run_dir).to_dict(), config.to_dict())
     except RunDirectoryError:
         differs = ["config.json (missing or corrupt)"]
     if resume and not differs:
@@ -319,7 +334,7 @@ def evaluate_run(run_dir: str | Path) -> dict[str, float]:
 
     Metrics: `train_loss`, `test_loss` (the model's training objective; for latent models
     also its parts, e.g. `test_loss_autoencoder`), `energy_mse` (`inf` where a rollout left
-    the finite numbers), each with `_se`; `reversibility_error` where the protocol asks
+    the finite numbers), `state_mse` (the rollout's distance from the reference), each with `_se`; `reversibility_error` where the protocol asks
     for it; `train_seconds`.
     """
     run_dir = Path(run_dir)
@@ -337,6 +352,8 @@ def evaluate_run(run_dir: str | Path) -> dict[str, float]:
         rollouts = _rollouts_for(config, model, data)
         energy = energy_mse(systems.get(config.task), rollouts)
         metrics |= {"energy_mse": energy.mean, "energy_mse_se": energy.se}
+        strayed = state_mse(rollouts)
+        metrics |= {"state_mse": strayed.mean, "state_mse_se": strayed.se}
         if diverged_fraction(rollouts) > 0:
             metrics["diverged_rollouts"] = diverged_fraction(rollouts)
         if protocol.reversibility_steps:

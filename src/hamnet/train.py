@@ -33,11 +33,14 @@ class TrainSettings:
     weight_decay: float = 1e-4
     eval_every: int = 200
     checkpoint_every: int = 500
+    batch_order: str = "random"  # or "sequential" (`BatchSampler`)
 
     def validate(self) -> None:
         check_steps(self.steps, "steps")
         if self.batch_size is not None and self.batch_size <= 0:
             raise InvalidValueError(f"batch size must be positive, got {self.batch_size}")
+        if self.batch_order not in BATCH_ORDERS:
+            raise InvalidValueError(f"batch order must be one of {', '.join(BATCH_ORDERS)}, got {self.batch_order!r}")
         check_lr(self.lr, "learning rate")
         if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
             raise InvalidValueError(f"weight decay must be a non-negative finite number, got {self.weight_decay}")
@@ -60,20 +63,32 @@ class TrainHistory:
 
 StepCallback = Callable[[int], None]
 
+#: How minibatches walk through the training rows (`TrainSettings.batch_order`).
+BATCH_ORDERS = ("random", "sequential")
+
 
 class BatchSampler:
-    """Minibatches without replacement, epoch by epoch: one random permutation of the N rows
-    per pass, cut into consecutive batches (an incomplete last batch is skipped). Full
-    batch (None) when `batch_size` is None or ≥ N."""
+    """Minibatches of the N training rows. Full batch (None) when `batch_size` is None or ≥ N.
 
-    def __init__(self, n: int, batch_size: int | None, generator: torch.Generator):
-        self.n, self.batch_size, self.generator = n, batch_size, generator
+    `order="random"`: without replacement, epoch by epoch: one random permutation of the
+    rows per pass, cut into consecutive batches (an incomplete last batch is skipped).
+    `order="sequential"` (the D-HNN paper's slices): the k-th batch is rows
+    [s, min(s + batch_size, N)) with s = k · batch_size mod N, so a slice that reaches the
+    end is shorter and the next ones start elsewhere; no randomness.
+    """
+
+    def __init__(self, n: int, batch_size: int | None, generator: torch.Generator, order: str = "random"):
+        self.n, self.batch_size, self.generator, self.shuffle = n, batch_size, generator, order == "random"
         self.order, self.position = torch.empty(0, dtype=torch.long), 0
 
     def next(self) -> Tensor | None:
-        """Row indices of the next batch [batch_size] (None: the full batch)."""
+        """Row indices of the next batch [≤ batch_size] (None: the full batch)."""
         if self.batch_size is None or self.batch_size >= self.n:
             return None
+        if not self.shuffle:
+            start = self.position * self.batch_size % self.n
+            self.position += 1
+            return torch.arange(start, min(start + self.batch_size, self.n))
         if self.position + self.batch_size > self.order.numel():
             self.order, self.position = torch.randperm(self.n, generator=self.generator), 0
         self.position += self.batch_size
@@ -158,7 +173,7 @@ def train(
     test_data = tuple(t.to(device=device, dtype=model.dtype) for t in test_data)
     n = train_data[0].shape[0]
     optimizer = adam(model.parameters(), settings)
-    sampler = BatchSampler(n, settings.batch_size, torch.Generator().manual_seed(seed))
+    sampler = BatchSampler(n, settings.batch_size, torch.Generator().manual_seed(seed), settings.batch_order)
     losses = torch.empty(settings.steps, dtype=torch.float64)
     history = TrainHistory()
     start_step = 0

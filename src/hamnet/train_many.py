@@ -67,7 +67,8 @@ def train_many(models: list[DynamicsModel], train_data: list[tuple[Tensor, ...]]
     batched_loss = vmap(loss_of_run)
     optimizer = adam(list(params.values()), settings)
     n = train_x[0].shape[1]
-    samplers = [BatchSampler(n, settings.batch_size, torch.Generator().manual_seed(seed)) for seed in seeds]
+    samplers = [BatchSampler(n, settings.batch_size, torch.Generator().manual_seed(seed), settings.batch_order)
+                for seed in seeds]
     losses = torch.empty(settings.steps, runs, dtype=torch.float64)
     histories = [TrainHistory() for _ in range(runs)]
     clock = time.perf_counter()

@@ -16,13 +16,12 @@ from torch import Tensor
 
 from ..errors import DataFileError
 from ..systems import System
+from ..systems.real_pendulum import SeriesRecipe
 from .dataset import Dataset
 
 FILE_NAME = "real_pend_h_1.txt"
 #: Fewer data rows than this is not the measured series (it has 556).
 MIN_ROWS = 10
-#: The first 80 % of the difference pairs train, the last 20 % test (as the paper).
-TRAIN_FRACTION = 0.8
 #: Largest magnitude of a state or time derivative: the models train in float32.
 MAX_MAGNITUDE = float(torch.finfo(torch.float32).max)
 
@@ -117,24 +116,31 @@ def _read_rows(path: Path) -> tuple[Tensor, list[int]]:
 
 def real_pendulum_dataset(system: System, recipe: dict[str, Any] | None, seed: int,
                           data_dir: Path | None, use_cache: bool = True) -> Dataset:
-    """The paper's real-pendulum data set (a `hamnet.data.SOURCES` loader).
+    """The real-pendulum data set (a `hamnet.data.SOURCES` loader), as `recipe`
+    (`SeriesRecipe` fields) says.
 
-    x = (q, p) at rows 0..N−2, dx/dt by forward differences over the actual time step
-    (the series has gaps), first `TRAIN_FRACTION` train, rest test. extras: `t_train`,
-    `t_test` ([M] s): the energy evaluation rolls out from x_test[0] over `t_test`.
-    `system`, `recipe`, `seed` and `use_cache` are unused (the data are fixed and small).
+    x = (q, p) and dx/dt by forward differences over the actual time step (the series has
+    gaps) at rows 0..N−2, or by central differences at rows 1..N−1; the first
+    `train_fraction` train, the rest test. extras: `t_train`, `t_test` ([M] s): the energy
+    evaluation rolls out from x_test[0] over `t_test`. `system`, `seed` and `use_cache` are
+    unused (the data are fixed and small).
     """
+    recipe = SeriesRecipe(**(recipe or {}))
     path = find_data_file(data_dir)
     rows, numbers = _read_rows(path)
     t, x = rows[:, 0].contiguous(), rows[:, 1:].contiguous()
-    dxdt = (x[1:] - x[:-1]) / (t[1:] - t[:-1]).unsqueeze(-1)
-    steep = (~(dxdt.abs() <= MAX_MAGNITUDE).all(-1)).nonzero()
+    forward = (x[1:] - x[:-1]) / (t[1:] - t[:-1]).unsqueeze(-1)
+    steep = (~(forward.abs() <= MAX_MAGNITUDE).all(-1)).nonzero()
     if steep.numel():
         i = int(steep[0])
         raise DataFileError(f"{path}, lines {numbers[i]}-{numbers[i + 1]}: the time derivative "
-                            f"{dxdt[i].tolist()} is beyond float32's range (±{MAX_MAGNITUDE:.3g}): "
+                            f"{forward[i].tolist()} is beyond float32's range (±{MAX_MAGNITUDE:.3g}): "
                             f"the values change too much over {float(t[i + 1] - t[i]):.3g} s")
-    x, t = x[:-1], t[:-1]
-    cut = int(x.shape[0] * TRAIN_FRACTION)
+    if recipe.derivative == "forward":
+        x, t, dxdt = x[:-1], t[:-1], forward
+    else:
+        dxdt = torch.cat([(forward[:-1] + forward[1:]) / 2, forward[-1:]])
+        x, t = x[1:], t[1:]
+    cut = int(x.shape[0] * recipe.train_fraction)
     return Dataset(x_train=x[:cut], dxdt_train=dxdt[:cut], x_test=x[cut:], dxdt_test=dxdt[cut:],
                    extras={"t_train": t[:cut], "t_test": t[cut:]})

@@ -41,14 +41,16 @@ def color(kind: str) -> str:
 
 
 def build(kind: str, dim: int, hidden: tuple[int, ...] = (200, 200),
-          generator: torch.Generator | None = None, obs_dim: int | None = None) -> DynamicsModel:
-    """A freshly initialised model of `kind` for states of size `dim`.
+          generator: torch.Generator | None = None, obs_dim: int | None = None,
+          residual: bool = False) -> DynamicsModel:
+    """A freshly initialised model of `kind` for states of size `dim`, its MLPs of widths
+    `hidden` (with `residual` hidden layers where widths allow: `MLP`).
 
     With `obs_dim`, the states are the latents of an autoencoder of observations of that
     size (`LatentModel`), and `kind` names the latent dynamics model.
     """
     check_names([kind])
-    dynamics = _REGISTRY[kind](dim, tuple(hidden), generator=generator)
+    dynamics = _REGISTRY[kind](dim, tuple(hidden), generator=generator, residual=residual)
     return dynamics if obs_dim is None else LatentModel(dynamics, obs_dim, generator=generator)
 
 

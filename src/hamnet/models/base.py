@@ -15,14 +15,15 @@ class DynamicsModel(nn.Module):
     title: str = ""  # how tables and legends name it
     color: str = "tab:gray"  # its colour in every figure (a Matplotlib colour)
 
-    def __init__(self, dim: int, hidden: tuple[int, ...]):
+    def __init__(self, dim: int, hidden: tuple[int, ...], residual: bool = False):
         super().__init__()
         self.dim = dim
         self.hidden = tuple(hidden)
+        self.residual = residual  # residual hidden layers (`MLP`)
 
     def spec(self) -> dict[str, Any]:
         """Everything needed to rebuild this model (saved in a run's config.json)."""
-        return {"kind": self.kind, "dim": self.dim, "hidden": list(self.hidden)}
+        return {"kind": self.kind, "dim": self.dim, "hidden": list(self.hidden), "residual": self.residual}
 
     @property
     def dtype(self) -> torch.dtype:

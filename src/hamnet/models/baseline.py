@@ -15,9 +15,9 @@ class Baseline(DynamicsModel):
     kind, title, color = "baseline", "Baseline", "tab:red"
 
     def __init__(self, dim: int, hidden: tuple[int, ...] = (200, 200),
-                 generator: torch.Generator | None = None):
-        super().__init__(dim, hidden)
-        self.net = MLP(dim, dim, hidden, generator=generator)
+                 generator: torch.Generator | None = None, residual: bool = False):
+        super().__init__(dim, hidden, residual)
+        self.net = MLP(dim, dim, hidden, generator=generator, residual=residual)
 
     def _time_derivative(self, x: Tensor) -> Tensor:
         return self.net(x)

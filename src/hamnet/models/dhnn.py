@@ -23,10 +23,10 @@ class DHNN(DynamicsModel):
     kind, title, color = "dhnn", "D-HNN", "tab:green"
 
     def __init__(self, dim: int, hidden: tuple[int, ...] = (200, 200),
-                 generator: torch.Generator | None = None):
-        super().__init__(dim, hidden)
-        self.h_net = MLP(dim, 1, hidden, generator=generator)
-        self.d_net = MLP(dim, 1, hidden, generator=generator)
+                 generator: torch.Generator | None = None, residual: bool = False):
+        super().__init__(dim, hidden, residual)
+        self.h_net = MLP(dim, 1, hidden, generator=generator, residual=residual)
+        self.d_net = MLP(dim, 1, hidden, generator=generator, residual=residual)
 
     def hamiltonian(self, x: Tensor) -> Tensor:
         """Learned energy (the conservative part).  x[batch, dim] -> [batch] in x's dtype."""

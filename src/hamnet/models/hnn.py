@@ -21,9 +21,9 @@ class HNN(DynamicsModel):
     kind, title, color = "hnn", "HNN", "tab:blue"
 
     def __init__(self, dim: int, hidden: tuple[int, ...] = (200, 200),
-                 generator: torch.Generator | None = None):
-        super().__init__(dim, hidden)
-        self.net = MLP(dim, 1, hidden, generator=generator)
+                 generator: torch.Generator | None = None, residual: bool = False):
+        super().__init__(dim, hidden, residual)
+        self.net = MLP(dim, 1, hidden, generator=generator, residual=residual)
 
     def hamiltonian(self, x: Tensor) -> Tensor:
         """Learned energy.  x[batch, dim] -> [batch] in x's dtype."""

@@ -63,7 +63,7 @@ class LatentModel(DynamicsModel):
     """
 
     def __init__(self, dynamics: DynamicsModel, obs_dim: int, generator: torch.Generator | None = None):
-        super().__init__(dynamics.dim, dynamics.hidden)
+        super().__init__(dynamics.dim, dynamics.hidden, dynamics.residual)
         self.kind, self.title, self.color = dynamics.kind, dynamics.title, dynamics.color
         self.obs_dim = obs_dim
         self.autoencoder = Autoencoder(obs_dim, dynamics.dim, generator=generator)

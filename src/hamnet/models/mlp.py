@@ -1,4 +1,5 @@
-"""The paper's MLP: input -> hidden -> ... -> output, tanh, orthogonal init, no last bias."""
+"""The paper's MLP: input -> hidden -> ... -> output, tanh, orthogonal init, no last bias;
+optionally residual hidden layers (the D-HNN paper's: h = h + tanh(W h + b))."""
 
 from __future__ import annotations
 
@@ -9,13 +10,19 @@ from torch import Tensor, nn
 
 
 class MLP(nn.Module):
-    """x[..., in_dim] -> [..., out_dim].  `hidden` lists the hidden widths (paper: (200, 200))."""
+    """x[..., in_dim] -> [..., out_dim].  `hidden` lists the hidden widths (paper: (200, 200)).
+
+    With `residual`, every hidden layer after the first whose width equals its input's adds
+    its activation to its input (h = h + σ(W h + b)) instead of replacing it.
+    """
 
     def __init__(self, in_dim: int, out_dim: int, hidden: tuple[int, ...] = (200, 200),
-                 activation: str = "tanh", generator: torch.Generator | None = None):
+                 activation: str = "tanh", generator: torch.Generator | None = None,
+                 residual: bool = False):
         super().__init__()
         widths = (in_dim, *hidden)
         self.hidden_layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
+        self.residual = tuple(residual and k > 0 and a == b for k, (a, b) in enumerate(zip(widths[:-1], widths[1:])))
         self.output_layer = nn.Linear(widths[-1], out_dim, bias=False)
         self.activation = {"tanh": torch.tanh, "relu": torch.relu}[activation]
         self.reset_parameters(generator)
@@ -30,26 +37,30 @@ class MLP(nn.Module):
                 nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
 
     def forward(self, x: Tensor) -> Tensor:
-        for layer in self.hidden_layers:
-            x = self.activation(layer(x))
+        for layer, residual in zip(self.hidden_layers, self.residual):
+            h = self.activation(layer(x))
+            x = x + h if residual else h
         return self.output_layer(x)
 
     def value_and_input_gradient(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """For a scalar output (out_dim = 1): (f(x) [...], ∂f/∂x [..., in_dim]).
 
-        Backpropagates through the layers in closed form, δ_{k-1} = (δ_k W_k) ⊙ σ'(a_{k-1}),
+        Backpropagates through the layers in closed form, δ_{k-1} = (δ_k ⊙ σ'(a_k)) W_k
+        (plus δ_k for a residual layer),
         with plain tensor ops: the result stays differentiable with respect to the parameters
         (one ordinary backward trains through it) and works under `torch.func.vmap`.
         """
-        activations = []
-        for layer in self.hidden_layers:
-            x = self.activation(layer(x))
-            activations.append(x)
+        activations = []  # σ(a_k) of every hidden layer
+        for layer, residual in zip(self.hidden_layers, self.residual):
+            h = self.activation(layer(x))
+            activations.append(h)
+            x = x + h if residual else h
         value = self.output_layer(x).squeeze(-1)
-        delta = self._through_activation(self.output_layer.weight[0].expand_as(activations[-1]), activations[-1])
-        for k in range(len(self.hidden_layers) - 1, 0, -1):
-            delta = self._through_activation(delta @ self.hidden_layers[k].weight, activations[k - 1])
-        return value, delta @ self.hidden_layers[0].weight
+        delta = self.output_layer.weight[0].expand_as(x)  # ∂f/∂x_k, from the last hidden layer down
+        for k in range(len(self.hidden_layers) - 1, -1, -1):
+            back = self._through_activation(delta, activations[k]) @ self.hidden_layers[k].weight
+            delta = delta + back if self.residual[k] else back
+        return value, delta
 
     def _through_activation(self, grad: Tensor, h: Tensor) -> Tensor:
         """grad ⊙ σ'(a), from h = σ(a): one fused ATen kernel, tanh_backward (grad · (1 − h²))

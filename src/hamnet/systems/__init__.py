@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ..errors import UnknownNameError
 from .base import EnergyProtocol, System, TrajectoryRecipe
+from .damped_spring import DampedSpring
 from .nbody import ThreeBody, TwoBody
 from .pendulum import Pendulum
 from .pixel_pendulum import PixelPendulum
@@ -20,6 +21,7 @@ _REGISTRY: dict[str, type[System]] = {
     TwoBody.name: TwoBody,
     ThreeBody.name: ThreeBody,
     PixelPendulum.name: PixelPendulum,
+    DampedSpring.name: DampedSpring,
 }
 
 

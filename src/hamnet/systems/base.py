@@ -54,7 +54,8 @@ class EnergyProtocol:
 
 
 class System:
-    """A Hamiltonian system in canonical coordinates x = [q..., p...] (float64 by default).
+    """A physical system in canonical coordinates x = [q..., p...] (float64 by default):
+    Hamiltonian unless `conservative` is False.
 
     Subclasses set `name`, `dim`, `recipe`, `energy_protocol` and implement
     `hamiltonian` and `sample_initial`; they may override `vector_field` with a closed form.
@@ -69,6 +70,8 @@ class System:
     data_source: ClassVar[str] = "trajectories"
     energy_protocol: ClassVar[EnergyProtocol] = EnergyProtocol()
     description: ClassVar[str] = ""
+    #: Whether `vector_field` is J ∇`hamiltonian` (False: a damped system whose energy decays).
+    conservative: ClassVar[bool] = True
 
     def hamiltonian(self, x: Tensor) -> Tensor:
         """True energy.  x[..., dim] -> [...]."""
