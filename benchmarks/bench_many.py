@@ -20,8 +20,10 @@ from common import measure, parse_args, print_footer, print_header, print_table
 from hamnet.jobs import JobPool, usable_cores
 from hamnet.metrics import loss_estimates
 from hamnet.reproduce import training_cost
-from hamnet.runs import RunConfig, train_run
-from hamnet.train import train
+from hamnet.experiments import RunConfig
+from hamnet.pipeline import build_data, build_model, train_run
+from hamnet.objectives import DerivativeMSE
+from hamnet.training import train_one
 
 SEEDS = (0, 1, 2)
 MODELS = ("baseline", "hnn")
@@ -42,7 +44,7 @@ def pooled(runs: list[RunConfig], folder: Path) -> list[torch.nn.Module]:
     models: dict[int, torch.nn.Module] = {}
     with JobPool(usable_cores()) as pool:
         for i, config in enumerate(runs):
-            n_train = len(config.dataset().train_tensors()[0])
+            n_train = len(build_data(config).train_tensors()[0])
             pool.add(i, training_cost(config, n_train), train_run, config, folder / f"{i}", False, False)
         for i, future in pool.finished():
             models[i] = future.result()[0]
@@ -50,13 +52,13 @@ def pooled(runs: list[RunConfig], folder: Path) -> list[torch.nn.Module]:
 
 
 def test_loss(model: torch.nn.Module, config: RunConfig) -> float:
-    return loss_estimates(model.double(), config.dataset().test_tensors())["loss"].mean
+    return loss_estimates(model.double(), DerivativeMSE(), build_data(config).test_tensors())["loss"].mean
 
 
 def bench_task(task: str, quick: bool, folder: Path) -> list:
     runs = configs(task, quick)
     for config in runs:
-        config.dataset()  # generate and cache the data outside the timings
+        build_data(config)  # generate and cache the data outside the timings
     alone, one_by_one = measure(lambda: [train_run(c, folder / f"{task}-alone-{i}", show_progress=False)[0]
                                          for i, c in enumerate(runs)])
     together, side_by_side = measure(lambda: pooled(runs, folder / f"{task}-pooled"))
@@ -76,12 +78,12 @@ def step_ms(task: str, model: str, threads: int, steps: int = 200) -> float:
     """Milliseconds per training step of one run of `task` with `threads` PyTorch threads."""
     config = RunConfig.for_task(task, model, SEEDS[0])
     settings = dataclasses.replace(config.train, steps=steps, eval_every=steps)
-    data, net = config.dataset(), config.build_model()
+    data, net = build_data(config), build_model(config)
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        _, timing = measure(lambda: train(net, data.train_tensors(), data.test_tensors(), settings,
-                                          seed=SEEDS[0], show_progress=False), repeats=2, warmup=1)
+        _, timing = measure(lambda: train_one(net, data.train_tensors(), data.test_tensors(), settings,
+                                              seed=SEEDS[0], show_progress=False), repeats=2, warmup=1)
     finally:
         torch.set_num_threads(before)
     return timing.best / steps * 1e3

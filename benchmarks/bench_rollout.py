@@ -1,6 +1,6 @@
 """Rollout speed: `hamnet.rollout` on all states at once vs SciPy one trajectory at a time.
 
-Model: an HNN briefly trained with `hamnet.train.train` on the task's quick-preset data
+Model: an HNN briefly trained with `hamnet.training.train_one` on the task's quick-preset data
 (a few hundred steps), run in float32 (the original's precision: its model was float32,
 SciPy's states float64) and in float64 (hamnet's metrics). A fresh model's field is nearly constant and both
 solvers would cross [0, t_end] in a handful of steps; a trained one needs the step counts
@@ -23,9 +23,10 @@ import hamnet
 from common import counted, measure, parse_args, print_footer, print_header, print_table, scipy_rollout
 from hamnet.hamiltonian import hamiltonian_vector_field
 from hamnet.models import DynamicsModel
-from hamnet.runs import RunConfig
+from hamnet.experiments import RunConfig
+from hamnet.pipeline import build_data, build_model
 from hamnet.systems import System
-from hamnet.train import train
+from hamnet.training import train_one
 
 SEED = 0
 TOL = 1e-7
@@ -47,8 +48,8 @@ QUICK = Sizes(n_states=200, n_reference=3, n_points=50, train_steps={"spring": 1
 def trained_hnn(task: str, steps: int) -> DynamicsModel:
     """An HNN trained `steps` steps on the task's quick-preset data (float32), eval mode."""
     config = RunConfig.for_task(task, "hnn", seed=SEED, preset="quick", steps=steps)
-    data, model = config.dataset(), config.build_model()
-    train(model, data.train_tensors(), data.test_tensors(), config.train, seed=SEED, show_progress=False)
+    data, model = build_data(config), build_model(config)
+    train_one(model, data.train_tensors(), data.test_tensors(), config.train, seed=SEED, show_progress=False)
     return model.eval()
 
 

@@ -1,6 +1,6 @@
 """Scaling: how hamnet's time grows with the work, as exponents of least-squares log-log fits.
 
-(a) training samples: `hamnet.train.train`, HNN, fixed steps, full batch, spring samples;
+(a) training samples: `hamnet.training.train_one`, HNN, fixed steps, full batch, spring samples;
 (b) rollout trajectories: `hamnet.rollout` (dopri5) of the true spring field, float64;
 (c) bodies: `NBody.vector_field` on a large batch for N = 2, 3, 5 bodies.
 Exponent 1 in (a) and (b) means time proportional to the work; (c) has N² pairs, so 2.
@@ -18,7 +18,7 @@ import torch
 import hamnet
 from common import measure, parse_args, print_footer, print_header, print_table
 from hamnet.systems.nbody import NBody
-from hamnet.train import TrainSettings, train
+from hamnet.training import TrainSettings, train_one
 
 SEED = 0
 
@@ -51,7 +51,7 @@ def time_training(n: int, sizes: Sizes) -> float:
     data = (x, spring.vector_field(x))
     model = hamnet.models.build("hnn", spring.dim, generator=torch.Generator().manual_seed(SEED))
     settings = TrainSettings(steps=sizes.train_steps, batch_size=None, eval_every=sizes.train_steps)
-    _, timing = measure(lambda: train(model, data, data, settings, seed=SEED, show_progress=False))
+    _, timing = measure(lambda: train_one(model, data, data, settings, seed=SEED, show_progress=False))
     return timing.best
 
 

@@ -19,8 +19,10 @@ from hamnet import experiments
 from hamnet.data import Dataset
 from hamnet.metrics import as_float64, loss_estimates
 from hamnet.models import DynamicsModel
-from hamnet.runs import RunConfig
-from hamnet.train import train
+from hamnet.experiments import RunConfig
+from hamnet.pipeline import build_data, build_model
+from hamnet.objectives import DerivativeMSE
+from hamnet.training import train_one
 
 SEED = 0
 TASKS = ("spring", "two-body")
@@ -127,7 +129,7 @@ def reference_test_loss(model: OriginalHNN, data: Dataset) -> float:
 
 
 def hamnet_test_loss(model: DynamicsModel, data: Dataset) -> float:
-    return loss_estimates(as_float64(model), data.test_tensors())["loss"].mean
+    return loss_estimates(as_float64(model), DerivativeMSE(), data.test_tensors())["loss"].mean
 
 
 def bench_task(task: str, quick: bool) -> dict[str, float]:
@@ -136,14 +138,14 @@ def bench_task(task: str, quick: bool) -> dict[str, float]:
     settings = experiments.get(task, "full").train
     if quick:
         settings = dataclasses.replace(settings, steps=QUICK_STEPS[task])
-    data = config.dataset()
+    data = build_data(config)
     batch = settings.batch_size or data.x_train.shape[0]
 
     reference, ref_time = measure(lambda: REFERENCES[task](data, settings.steps))
-    model = config.build_model()
+    model = build_model(config)
     rate_before = gemm_rate(batch)
-    _, ham_time = measure(lambda: train(model, data.train_tensors(), data.test_tensors(), settings,
-                                        seed=SEED, show_progress=False))
+    _, ham_time = measure(lambda: train_one(model, data.train_tensors(), data.test_tensors(), settings,
+                                            seed=SEED, show_progress=False))
     rate = max(rate_before, gemm_rate(batch))
     achieved = HNN_PASSES * 2 * batch * HIDDEN**2 * settings.steps / ham_time.best
     ref_loss, ham_loss = reference_test_loss(reference, data), hamnet_test_loss(model, data)
@@ -155,7 +157,7 @@ def bench_task(task: str, quick: bool) -> dict[str, float]:
 
 def main() -> None:
     args = parse_args(__doc__.splitlines()[0])
-    print_header("bench_train: hamnet.train.train vs the original HNN training loop (HNN, fp32)", args.quick)
+    print_header("bench_train: hamnet.training.train_one vs the original HNN training loop (HNN, fp32)", args.quick)
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])  # the first Adam imports torch._dynamo (~2 s)
     results = {task: bench_task(task, args.quick) for task in TASKS}
     print_table(["task", "steps", "batch", "reference s", "hamnet s", "speedup",

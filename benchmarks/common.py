@@ -169,15 +169,16 @@ def step_profile(task: str, model: str = "hnn", steps: int = 100, preset: str = 
     import dataclasses
 
     from hamnet import experiments
-    from hamnet.runs import RunConfig
-    from hamnet.train import train
+    from hamnet.experiments import RunConfig
+    from hamnet.pipeline import build_data, build_model
+    from hamnet.training import train_one
 
     config = RunConfig.for_task(task, model, seed=0, preset=preset)
-    data, net = config.dataset(), config.build_model()
+    data, net = build_data(config), build_model(config)
     settings = dataclasses.replace(experiments.get(task, preset).train, steps=steps, eval_every=steps)
-    train(net, data.train_tensors(), data.test_tensors(), settings, seed=0, show_progress=False)  # warm-up
+    train_one(net, data.train_tensors(), data.test_tensors(), settings, seed=0, show_progress=False)  # warm-up
     with torch.profiler.profile() as profiler:
-        train(net, data.train_tensors(), data.test_tensors(), settings, seed=0, show_progress=False)
+        train_one(net, data.train_tensors(), data.test_tensors(), settings, seed=0, show_progress=False)
     events = sorted(profiler.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
     total = sum(e.self_cpu_time_total for e in events)
     return [[task, e.key, f"{e.self_cpu_time_total / total:.0%}", e.count // steps] for e in events[:6]]

@@ -1,32 +1,44 @@
-"""Paste `results.md` files written by `hamnet reproduce` into README.md between the markers.
+"""Paste `results.md` files written by `hamnet reproduce` into README.md between markers.
 
     python scripts/splice_results.py results/full/results.md [results/pixel/results.md ...]
+    python scripts/splice_results.py --block dissipative results/dissipative/results.md
+
+Without `--block`, the pages go between `<!-- results:begin -->` and `<!-- results:end -->`;
+with `--block NAME`, between `<!-- results:NAME:begin -->` and `<!-- results:NAME:end -->`.
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
 from pathlib import Path
 
-BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 README = Path("README.md")
 
 
-def splice(readme: str, results: list[str]) -> str:
-    """`readme` with the text between BEGIN and END replaced by the `results` pages."""
-    head, found, rest = readme.partition(BEGIN)
-    _, found_end, tail = rest.partition(END)
+def markers(block: str | None) -> tuple[str, str]:
+    """The begin and end markers of a block (None: the paper table's)."""
+    name = f"results:{block}" if block else "results"
+    return f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+
+
+def splice(readme: str, results: list[str], block: str | None = None) -> str:
+    """`readme` with the text between the block's markers replaced by the `results` pages."""
+    begin, end = markers(block)
+    head, found, rest = readme.partition(begin)
+    _, found_end, tail = rest.partition(end)
     if not (found and found_end):
-        raise SystemExit(f"README has no {BEGIN} … {END} block")
+        raise SystemExit(f"README has no {begin} … {end} block")
     body = "\n\n".join(page.strip().removeprefix("## Results").strip() for page in results)
-    return f"{head}{BEGIN}\n{body}\n{END}{tail}"
+    return f"{head}{begin}\n{body}\n{end}{tail}"
 
 
 def main() -> None:
-    if len(sys.argv) < 2:
-        raise SystemExit(__doc__)
-    pages = [Path(name).read_text(encoding="utf-8") for name in sys.argv[1:]]
-    README.write_text(splice(README.read_text(encoding="utf-8"), pages), encoding="utf-8")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--block", help="name of the README block to replace (default: the paper table)")
+    parser.add_argument("pages", nargs="+", help="results.md files")
+    args = parser.parse_args()
+    pages = [Path(name).read_text(encoding="utf-8") for name in args.pages]
+    README.write_text(splice(README.read_text(encoding="utf-8"), pages, args.block), encoding="utf-8")
 
 
 if __name__ == "__main__":

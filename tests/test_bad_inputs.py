@@ -24,7 +24,8 @@ import torch
 import hamnet
 from hamnet.data.real_pendulum import FILE_NAME, find_data_file, parse_real_pendulum, real_pendulum_dataset
 from hamnet.errors import DataFileError, HamnetError, RunDirectoryError, TrainingDivergedError
-from hamnet.runs import RunConfig, evaluate_run, train_run
+from hamnet.experiments import RunConfig
+from hamnet.pipeline import evaluate_run, train_run
 
 from conftest import run_cli
 from test_cli import assert_one_line_error
@@ -169,6 +170,13 @@ CASES = [
     case("train-unknown-task", "train --task moon --model hnn --out {d}/run", "unknown task 'moon'", "spring"),
     case("train-unknown-model", "train --task spring --model gpt --out {d}/run", "unknown model 'gpt'", "hnn"),
     case("train-unknown-preset", f"{SPRING} --preset huge", "unknown preset 'huge'", "quick"),
+    case("reproduce-unknown-preset", "reproduce --preset huge --out {d}/out", "unknown preset 'huge'", "dhnn-paper"),
+    case("reproduce-quick-and-preset", "reproduce --quick --preset dhnn-paper --out {d}/out",
+         "pass --quick or --preset dhnn-paper, not both"),
+    case("train-task-not-in-preset", "train --task spring --model hnn --preset dhnn-paper --out {d}/run",
+         "task 'spring' has no experiment in preset 'dhnn-paper'", "real-pendulum"),
+    case("reproduce-task-not-in-preset", "reproduce --preset dissipative --tasks spring --out {d}/out",
+         "task 'spring' has no experiment in preset 'dissipative'"),
     case("train-device-cuda", f"{SPRING} --device cuda", "--device cuda", "no CUDA GPU", marks=(NO_GPU,)),
     # Output locations that cannot be written.
     case("train-out-is-a-file", "train --task spring --model hnn --steps 5 --out {d}/file",
@@ -197,6 +205,14 @@ CASES = [
          prepare=edit_config(task="moon"), needs_run=True),
     case("plot-config-model-mismatch", "plot {run}", "does not fit the baseline model",
          prepare=edit_config(model="baseline"), needs_run=True),
+    case("evaluate-config-unknown-objective", "evaluate {run}", "config.json", "unknown objective 'rollout2'",
+         prepare=edit_config(objective="rollout2"), needs_run=True),
+    case("evaluate-config-objective-misfit", "evaluate {run}", "objective 'autoencoder' does not fit task 'spring'",
+         prepare=edit_config(objective="autoencoder"), needs_run=True),
+    case("evaluate-config-recipe-wrong-kind", "evaluate {run}", "recipe", "noise_std",
+         prepare=edit_config(recipe={"noise_std": "loud"}), needs_run=True),
+    case("plot-config-batch-order", "plot {run}", "batch order must be one of random, sequential",
+         prepare=edit_config(train={"batch_order": "shuffled"}), needs_run=True),
     case("evaluate-config-hidden-changed", "evaluate {run}", "does not fit the hnn model", "size mismatch",
          prepare=edit_config(hidden=[100, 100]), needs_run=True),
     case("plot-weights-zero-byte", "plot {run}", "model.safetensors is corrupt",

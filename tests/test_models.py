@@ -8,19 +8,20 @@ import torch
 import hamnet
 from hamnet.errors import UnknownNameError
 from hamnet.models import build
-from hamnet.train import TrainSettings, train
+from hamnet.pipeline import build_data
+from hamnet.training import TrainSettings, train_one
 
 
 @pytest.fixture(scope="module")
 def trained() -> dict[str, hamnet.models.DynamicsModel]:
     """Baseline and HNN trained briefly on the spring data."""
     config = hamnet.RunConfig.for_task("spring", "hnn")
-    data = config.dataset()
+    data = build_data(config)
     out = {}
     for kind in ("baseline", "hnn"):
         model = build(kind, 2, generator=torch.Generator().manual_seed(0))
-        train(model, data.train_tensors(), data.test_tensors(),
-              TrainSettings(steps=300, eval_every=100), seed=0, show_progress=False)
+        train_one(model, data.train_tensors(), data.test_tensors(),
+                  TrainSettings(steps=300, eval_every=100), seed=0, show_progress=False)
         out[kind] = model.eval()
     return out
 
@@ -124,17 +125,17 @@ def test_dhnn_field_is_J_grad_H_plus_grad_D() -> None:
 def test_dhnn_learns_damping_that_an_hnn_cannot() -> None:
     """A damped oscillator, dx/dt = J∇H − γx with H = |x|²/2: −γx is a gradient (of
     −γ|x|²/2) with no curl, which J∇H of any H cannot produce and ∇D can."""
-    from hamnet.train import TrainSettings, train
+    from hamnet.objectives import DerivativeMSE
 
     x = torch.randn(400, 2, generator=torch.Generator().manual_seed(0))
     dxdt = torch.stack([x[:, 1], -x[:, 0]], dim=-1) - 0.2 * x
     losses = {}
     for kind in ("hnn", "dhnn"):
         model = hamnet.models.build(kind, 2, (64, 64), generator=torch.Generator().manual_seed(0))
-        train(model, (x, dxdt), (x, dxdt), TrainSettings(steps=400, lr=3e-3, weight_decay=0.0), seed=0,
-              show_progress=False)
+        train_one(model, (x, dxdt), (x, dxdt), TrainSettings(steps=400, lr=3e-3, weight_decay=0.0), seed=0,
+                  show_progress=False)
         with torch.no_grad():
-            losses[kind] = float(model.loss(x, dxdt))
+            losses[kind] = float(DerivativeMSE().loss(model, x, dxdt))
     assert losses["dhnn"] < 0.1 * losses["hnn"], losses
     assert losses["hnn"] > 0.01  # the damping's share of the field: 0.2² · E|x|²/2 = 0.04
 

@@ -12,7 +12,8 @@ from PIL import Image
 
 import hamnet
 from hamnet.data.pixels import FRAME_SIZE, OBS_SIZE, SIDE, pixel_pendulum_dataset, preprocess_frame, render_episodes
-from hamnet.runs import RunConfig, evaluate_run, plot_run, train_run
+from hamnet.experiments import RunConfig
+from hamnet.pipeline import build_data, evaluate_run, plot_run, train_run
 from hamnet.systems.pixel_pendulum import PixelRecipe
 
 TINY = PixelRecipe(n_episodes=5, n_frames=12, test_fraction=0.2)
@@ -73,7 +74,7 @@ def test_tiny_pixel_run_end_to_end(tmp_path) -> None:
         assert np.isfinite(metrics[key]), key
     loaded = hamnet.load(tmp_path / "run")
     assert torch.equal(loaded.readout, model.readout) and bool(model.readout.abs().sum() > 0)
-    x = config.dataset().x_test[:4]
+    x = build_data(config).x_test[:4]
     assert torch.equal(loaded.encode(x), model.encode(x))
     names = {p.name for p in plot_run(tmp_path / "run")}
     assert {"pixel_rollout.gif", "pixel_rollout_strip.png", "latent_portrait.png", "energy_bump.gif"} <= names

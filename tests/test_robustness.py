@@ -18,9 +18,11 @@ import torch
 
 import hamnet
 from hamnet.errors import DirectoryInUseError, RunDirectoryError
-from hamnet.locks import OWNER_FILE, exclusive
-from hamnet.run_files import CHECKPOINT, METRICS, ROLLOUTS, WEIGHTS
-from hamnet.runs import RunConfig, evaluate_run, load_metrics, plot_rollouts, train_run
+from hamnet.runs.locks import OWNER_FILE, exclusive
+from hamnet.runs.files import CHECKPOINT, METRICS, ROLLOUTS, WEIGHTS
+from hamnet.experiments import RunConfig
+from hamnet.pipeline import build_data, evaluate_run, plot_rollouts, train_run
+from hamnet.runs import load_metrics
 
 from conftest import run_cli
 
@@ -96,7 +98,7 @@ def test_reproduce_in_company_and_after_kill_9_twice(tmp_path) -> None:
 
 def test_a_lock_left_by_a_killed_process_is_taken_over(tmp_path) -> None:
     holder = subprocess.run([sys.executable, "-c", (
-        "import os, signal, sys; from hamnet.locks import exclusive\n"
+        "import os, signal, sys; from hamnet.runs.locks import exclusive\n"
         "with exclusive(sys.argv[1]):\n    os.kill(os.getpid(), signal.SIGKILL)"), str(tmp_path / "out")])
     assert holder.returncode == -signal.SIGKILL
     assert (tmp_path / "out" / OWNER_FILE).exists()  # what the dead holder left
@@ -173,8 +175,8 @@ def test_metrics_and_rollouts_of_other_weights_are_refused(tmp_path, evaluated_r
     with pytest.raises(RunDirectoryError, match="does not belong to the weights"):
         load_metrics(other)
     model = hamnet.load(other)
-    foreign = plot_rollouts(evaluated_run, config, hamnet.load(evaluated_run), config.dataset())
-    own = plot_rollouts(other, config, model, config.dataset())
+    foreign = plot_rollouts(evaluated_run, config, hamnet.load(evaluated_run), build_data(config))
+    own = plot_rollouts(other, config, model, build_data(config))
     assert not torch.equal(own.model, foreign.model)  # recomputed for these weights
 
 

@@ -9,8 +9,9 @@ import torch
 
 import hamnet
 from hamnet.errors import RunDirectoryError
-from hamnet.run_files import CONFIG, WEIGHTS, fingerprint
-from hamnet.runs import RunConfig, plot_run, train_run
+from hamnet.runs.files import CONFIG, WEIGHTS, fingerprint
+from hamnet.experiments import RunConfig
+from hamnet.pipeline import plot_run, train_run
 
 
 @pytest.fixture(scope="module")
@@ -31,14 +32,14 @@ def test_load_round_trip_gives_identical_outputs(run_dir) -> None:
 
 
 def test_evaluate_and_plot_write_files(run_dir) -> None:
-    metrics = hamnet.runs.evaluate_run(run_dir)
+    metrics = hamnet.pipeline.evaluate_run(run_dir)
     for key in ("train_loss", "train_loss_se", "test_loss", "test_loss_se", "energy_mse",
                 "energy_mse_se", "train_seconds"):
         assert key in metrics and metrics[key] == metrics[key]  # present and not NaN
     assert hamnet.runs.load_metrics(run_dir) == metrics
     assert json.loads((run_dir / "metrics.json").read_text())["fingerprint"] == fingerprint(run_dir)
     paths = plot_run(run_dir)
-    assert {p.name for p in paths} == {"vector_field.png", "rollouts.png", "energy_fields.png"}
+    assert {p.name for p in paths} == {"vector_field.png", "rollouts.png", "energy_fields.png", "divergence.png"}
     assert all(p.stat().st_size > 10_000 for p in paths)
 
 

@@ -9,8 +9,11 @@ import torch
 
 import hamnet
 from hamnet.errors import InvalidValueError, TrainingDivergedError
-from hamnet.runs import CHECKPOINT, RunConfig, evaluate_run, train_run
-from hamnet.train import TrainSettings, flush_denormals, flushing_denormals, train
+from hamnet.experiments import RunConfig
+from hamnet.pipeline import build_data, build_model, evaluate_run, train_run
+from hamnet.runs import CHECKPOINT
+from hamnet.objectives import DerivativeMSE
+from hamnet.training import TrainSettings, flush_denormals, flushing_denormals, train, train_one
 
 
 def small_config(model: str = "hnn", steps: int = 120) -> RunConfig:
@@ -54,11 +57,11 @@ def test_resume_after_interruption_gives_identical_weights(tmp_path, model: str)
 
 def test_divergence_names_the_step() -> None:
     config = small_config("baseline")
-    data = config.dataset()
-    model = config.build_model()
+    data = build_data(config)
+    model = build_model(config)
     with pytest.raises(TrainingDivergedError, match=r"at step \d+"):
-        train(model, data.train_tensors(), data.test_tensors(),
-              TrainSettings(steps=40, lr=1e20, eval_every=10), seed=0, show_progress=False)
+        train_one(model, data.train_tensors(), data.test_tensors(),
+                  TrainSettings(steps=40, lr=1e20, eval_every=10), seed=0, show_progress=False)
 
 
 def test_invalid_settings() -> None:
@@ -70,13 +73,13 @@ def test_invalid_settings() -> None:
 
 def test_training_reduces_loss() -> None:
     config = small_config("hnn", steps=200)
-    data = config.dataset()
-    model = config.build_model()
-    history = train(model, data.train_tensors(), data.test_tensors(),
-                    config.train, seed=0, show_progress=False)
+    data = build_data(config)
+    model = build_model(config)
+    history = train_one(model, data.train_tensors(), data.test_tensors(),
+                        config.train, seed=0, show_progress=False)
     assert history.train_loss[-1] < 0.2 * history.train_loss[0]
     assert history.eval_steps[-1] == 200 and len(history.test_loss) == len(history.eval_steps)
-    assert hamnet.metrics.loss_estimates(model, data.test_tensors())["loss"].mean < 0.06
+    assert hamnet.metrics.loss_estimates(model, DerivativeMSE(), data.test_tensors())["loss"].mean < 0.06
 
 
 def _spring_configs(steps: int = 60) -> list[RunConfig]:
@@ -88,7 +91,7 @@ def test_runs_trained_together_are_deterministic_and_score_like_one_by_one(tmp_p
     """Same code path twice (stacked, float32): bitwise equal. Across paths (stacked vs one
     by one) in float32 we compare what users read, the test loss: the weights themselves
     may differ in a few elements (see the float64 test below for why)."""
-    from hamnet.runs import train_runs
+    from hamnet.pipeline import train_runs
 
     configs = _spring_configs()
     together = train_runs(configs, [tmp_path / f"together{c.seed}" for c in configs], show_progress=False)
@@ -124,32 +127,71 @@ def test_runs_trained_together_match_one_by_one_in_float64() -> None:
     holds on every CPU and still detects a bug there, hence the float64 comparison.
     """
     from hamnet.seeding import derive_seed
-    from hamnet.train_many import train_many
 
     configs = _spring_configs()
-    data = [c.dataset() for c in configs]
+    data = [build_data(c) for c in configs]
     seeds = [derive_seed(c.seed, "batches") for c in configs]
-    alone = [c.build_model().double() for c in configs]
+    alone = [build_model(c).double() for c in configs]
     for model, d, seed in zip(alone, data, seeds):
-        train(model, d.train_tensors(), d.test_tensors(), configs[0].train, seed=seed, show_progress=False)
-    stacked = [c.build_model().double() for c in configs]
-    train_many(stacked, [d.train_tensors() for d in data], [d.test_tensors() for d in data], configs[0].train,
-               seeds, show_progress=False)
+        train_one(model, d.train_tensors(), d.test_tensors(), configs[0].train, seed=seed, show_progress=False)
+    stacked = [build_model(c).double() for c in configs]
+    train(stacked, [d.train_tensors() for d in data], [d.test_tensors() for d in data], configs[0].train,
+          seeds, show_progress=False)
     for single, together in zip(alone, stacked):
         for p, q in zip(single.state_dict().values(), together.state_dict().values()):
             assert p.dtype == torch.float64
             torch.testing.assert_close(q, p, rtol=0, atol=1e-5)
 
 
-def test_runs_trained_together_name_the_diverging_run() -> None:
-    from hamnet.train_many import train_many
+def test_a_stack_resumes_from_its_checkpoints_and_a_run_of_it_alone(tmp_path) -> None:
+    """A run's checkpoint has one format, stacked or alone: a stack killed after its
+    checkpoint at step 50 resumes to the uninterrupted stack's weights bitwise (same code
+    path), and one of its runs resumed alone from its own checkpoint ends within the
+    float64 cross-path bound of `test_runs_trained_together_match_one_by_one_in_float64`.
+    The resumed models start from the other seed's initial weights: only the checkpoints
+    can bring them to the reference."""
+    import shutil
 
+    from hamnet.seeding import derive_seed
+
+    configs = _spring_configs(steps=90)
+    data = [build_data(c) for c in configs]
+    seeds = [derive_seed(c.seed, "batches") for c in configs]
+    settings = configs[0].train  # checkpoints every 50 steps
+
+    def stack(checkpoints=None, resume=False, on_step=None, inits=configs):
+        models = [build_model(c).double() for c in inits]
+        train(models, [d.train_tensors() for d in data], [d.test_tensors() for d in data], settings, seeds,
+              checkpoints=checkpoints, resume=resume, show_progress=False, on_step=on_step)
+        return models
+
+    def stop_at_70(step: int) -> None:
+        if step == 70:
+            raise Interrupt
+
+    reference = stack()
+    paths = [tmp_path / f"run{c.seed}.pt" for c in configs]
+    with pytest.raises(Interrupt):
+        stack(paths, on_step=stop_at_70)
+    shutil.copy(paths[1], tmp_path / "alone.pt")
+    for p, q in zip(reference, stack(paths, resume=True, inits=configs[::-1])):
+        for a, b in zip(p.state_dict().values(), q.state_dict().values()):
+            assert torch.equal(a, b)
+    alone = build_model(configs[0]).double()
+    history = train_one(alone, data[1].train_tensors(), data[1].test_tensors(), settings, seeds[1],
+                        checkpoint=tmp_path / "alone.pt", resume=True, show_progress=False)
+    assert len(history.train_loss) == 90 and history.eval_steps == [40, 80, 90]
+    for a, b in zip(reference[1].state_dict().values(), alone.state_dict().values()):
+        torch.testing.assert_close(b, a, rtol=0, atol=1e-5)
+
+
+def test_runs_trained_together_name_the_diverging_run() -> None:
     config = small_config("baseline")
-    data = config.dataset()
-    models = [config.build_model() for _ in range(2)]
+    data = build_data(config)
+    models = [build_model(config) for _ in range(2)]
     with pytest.raises(TrainingDivergedError, match=r"batch seed 7.*at step \d+"):
-        train_many(models, [data.train_tensors()] * 2, [data.test_tensors()] * 2,
-                   TrainSettings(steps=40, lr=1e20, eval_every=10), seeds=[7, 8], show_progress=False)
+        train(models, [data.train_tensors()] * 2, [data.test_tensors()] * 2,
+              TrainSettings(steps=40, lr=1e20, eval_every=10), seeds=[7, 8], show_progress=False)
 
 
 @pytest.mark.parametrize("before", [False, True])
@@ -167,7 +209,7 @@ def test_flush_denormals_flushes_and_restores_the_previous_setting(before: bool)
 
 def test_sequential_batches_are_the_dhnn_papers_slices() -> None:
     """Batch k is rows [s, min(s + b, N)) with s = k·b mod N: shorter at the end, no randomness."""
-    from hamnet.train import BatchSampler
+    from hamnet.training import BatchSampler
 
     sampler = BatchSampler(10, 4, torch.Generator().manual_seed(0), order="sequential")
     batches = [sampler.next().tolist() for _ in range(5)]

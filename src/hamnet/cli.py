@@ -38,7 +38,7 @@ def _on_interrupt(hint: str) -> Iterator[None]:
 
 def _start_torch() -> None:
     """Import PyTorch and flush subnormal floats to zero for the whole command, before
-    PyTorch starts its worker threads so that they inherit it (`hamnet.train.flush_denormals`).
+    PyTorch starts its worker threads so that they inherit it (`hamnet.training.flush_denormals`).
     Commands import PyTorch only when they run, so a mistyped argument fails in a blink."""
     import torch
 
@@ -53,7 +53,7 @@ def _check_device_name(device: str) -> None:
 
 def _check_run_dir(run: Path) -> None:
     """The run directory and its config.json (a JSON object), checked before PyTorch loads."""
-    from .run_files import CONFIG, read_json
+    from .runs.files import CONFIG, read_json
 
     if not run.is_dir():
         problem = "is not a directory" if run.exists() else "does not exist"
@@ -108,8 +108,9 @@ def train(
     check_lr(lr)
     _check_device_name(device)
     _start_torch()
-    from .run_files import CHECKPOINT, RunState, run_state
-    from .runs import RunConfig, train_run
+    from .experiments import RunConfig
+    from .pipeline import train_run
+    from .runs.files import CHECKPOINT, RunState, run_state
 
     config = RunConfig.for_task(task, model, seed, preset, steps, _check_device(device), data_dir, lr=lr)
     before = run_state(out) if out.is_dir() else RunState.NEW
@@ -127,7 +128,7 @@ def evaluate(run: Path = typer.Argument(..., help="A run directory written by `h
     """Compute a run's metrics (train/test loss, energy MSE) and write metrics.json."""
     _check_run_dir(run)
     _start_torch()
-    from .runs import evaluate_run
+    from .pipeline import evaluate_run
 
     with _on_interrupt("nothing was written; run it again"):
         metrics = evaluate_run(run)
@@ -139,7 +140,7 @@ def plot(run: Path = typer.Argument(..., help="A run directory written by `hamne
     """Write a run's figures (PNG) into its directory."""
     _check_run_dir(run)
     _start_torch()
-    from .runs import plot_run
+    from .pipeline import plot_run
 
     with _on_interrupt("figures written so far are complete; run it again for the rest"):
         paths = plot_run(run)

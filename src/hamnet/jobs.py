@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterator
 import torch
 
 from .progress import QUIET_ENV
-from .train import flush_denormals
+from .training import flush_denormals
 
 
 def usable_cores() -> int:

@@ -14,6 +14,7 @@ from .data.cache import cached
 from .errors import InvalidValueError
 from .integrate import rollout
 from .models import DynamicsModel
+from .objectives import Objective
 from .systems import EnergyProtocol, System
 
 #: Evaluation states are the same for every run and model (the paper's fixed seeds).
@@ -33,16 +34,17 @@ def as_float64(model: DynamicsModel) -> DynamicsModel:
     return copy.deepcopy(model).double().eval()
 
 
-def loss_estimates(model: DynamicsModel, tensors: tuple[Tensor, ...], chunk: int = 4096) -> dict[str, Estimate]:
-    """Each of `model.loss_terms(*tensors)` as mean ± SE over samples (SE = std / sqrt(N)).
+def loss_estimates(model: DynamicsModel, objective: Objective, tensors: tuple[Tensor, ...],
+                   chunk: int = 4096) -> dict[str, Estimate]:
+    """Each of `objective.terms(model, *tensors)` as mean ± SE over samples (SE = std / sqrt(N)).
 
-    `loss` is the training objective: for state-space models the dx/dt MSE over samples
-    and dimensions; latent models add their parts (autoencoder, canonical, dynamics).
-    tensors: e.g. (x[N, dim], dxdt[N, dim]). Evaluated `chunk` samples at a time (the
-    terms are per sample), so memory stays bounded on large observation sets.
+    `loss` is the training objective (derivative: the dx/dt MSE over samples and
+    dimensions); objectives with parts add them (autoencoder: autoencoder, canonical,
+    dynamics). tensors: e.g. (x[N, dim], dxdt[N, dim]). Evaluated `chunk` samples at a
+    time (the terms are per sample), so memory stays bounded on large observation sets.
     """
     with torch.no_grad():
-        parts = [model.loss_terms(*(t[i:i + chunk].to(model.dtype) for t in tensors))
+        parts = [objective.terms(model, *(t[i:i + chunk].to(model.dtype) for t in tensors))
                  for i in range(0, tensors[0].shape[0], chunk)]
     terms = {name: torch.cat([part[name] for part in parts]) for name in parts[0]}
     out = {}

@@ -14,6 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
+from torch import Tensor  # noqa: E402
 
 from .atomic import atomic_path  # noqa: E402
 from .metrics import Rollouts, as_float64  # noqa: E402
@@ -60,27 +61,65 @@ def vector_fields(system: System, models: dict[str, DynamicsModel], extent: floa
 
 def energy_fields(system: System, models: dict[str, DynamicsModel], extent: float, title: str) -> plt.Figure:
     """2-D systems: contours of the true energy, of each model's learned H and, for models
-    that learn one (D-HNN), of its dissipation potential D, over the (q, p) plane. Learned
-    scalars are shifted to 0 at the origin (only their gradients act)."""
+    that learn one (D-HNN), of its dissipation potential D, over the (q, p) plane.
+
+    Learned scalars are drawn with their best-fitting plane a + b·x removed: only their
+    gradients act, and a constant field is both J∇ of a plane and ∇ of one, so H and D
+    are determined only up to such a shared part (the Helmholtz split's harmonic part).
+    (Any harmonic part is as ambiguous; `divergence_fields` shows the part that is not.)
+    """
     axis = torch.linspace(-extent, extent, 81, dtype=torch.float64)
     q, p = torch.meshgrid(axis, axis, indexing="xy")
     states = torch.stack([q.flatten(), p.flatten()], dim=-1)
-    origin = torch.zeros(1, 2, dtype=torch.float64)
+    design = torch.cat([torch.ones_like(states[:, :1]), states], dim=-1)
     panels = {"true energy": system.hamiltonian(states)}
     with torch.no_grad():
         for label, model in models.items():
             model64 = as_float64(model)
             for name, scalar in (("H", "hamiltonian"), ("D", "dissipation")):
                 if hasattr(model64, scalar):
-                    function = getattr(model64, scalar)
-                    panels[f"learned {name} ({label})"] = function(states) - function(origin)
+                    values = getattr(model64, scalar)(states)
+                    plane = design @ torch.linalg.lstsq(design, values.unsqueeze(-1)).solution
+                    panels[f"learned {name} ({label})"] = values - plane.squeeze(-1)
     fig, axes = plt.subplots(1, len(panels), figsize=(4.4 * len(panels), 4.0), squeeze=False, layout="constrained")
     for ax, (label, values) in zip(axes[0], panels.items()):
         contour = ax.contourf(q.numpy(), p.numpy(), values.reshape(q.shape).numpy(), levels=20, cmap="magma")
         fig.colorbar(contour, ax=ax, shrink=0.8)
         ax.set(title=label, xlabel="q", ylabel="p", aspect="equal")
-    fig.suptitle(title)
+    fig.suptitle(f"{title} · learned scalars less their best-fitting plane (only gradients act)")
     return fig
+
+
+def divergence_fields(system: System, models: dict[str, DynamicsModel], extent: float, title: str) -> plt.Figure:
+    """2-D systems: div f = ∂f_q/∂q + ∂f_p/∂p of the true field and of each learned one over
+    the (q, p) plane: the rate at which the flow shrinks (< 0, friction) or swells (> 0)
+    phase-space areas. Zero for any J∇H (an HNN's exactly); for a D-HNN it is ΔD, the part
+    of D that no choice of H can take over."""
+    axis = torch.linspace(-extent, extent, 41, dtype=torch.float64)
+    q, p = torch.meshgrid(axis, axis, indexing="xy")
+    states = torch.stack([q.flatten(), p.flatten()], dim=-1)
+    fields = {"true": system.vector_field} | {label: as_float64(model).time_derivative
+                                              for label, model in models.items()}
+    panels = {label: _divergence(field, states) for label, field in fields.items()}
+    bound = max(float(v.abs().max()) for v in panels.values()) or 1.0
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.4 * len(panels), 4.4), squeeze=False, layout="constrained")
+    for ax, (label, values) in zip(axes[0], panels.items()):
+        image = ax.pcolormesh(q.numpy(), p.numpy(), values.reshape(q.shape).numpy(), cmap="RdBu_r",
+                              vmin=-bound, vmax=bound, shading="auto")
+        ax.set(title=f"div f ({label})", xlabel="q", ylabel="p", aspect="equal")
+    fig.colorbar(image, ax=list(axes[0]), shrink=0.8, label="div f (< 0: friction)")
+    fig.suptitle(f"{title} · phase-space contraction")
+    return fig
+
+
+def _divergence(field, states: Tensor) -> Tensor:
+    """Σ_i ∂f_i/∂x_i by autograd.  states [N, dim] -> [N]."""
+    with torch.enable_grad():
+        x = states.clone().requires_grad_(True)
+        out = field(x)
+        parts = [torch.autograd.grad(out[:, i].sum(), x, retain_graph=i + 1 < out.shape[1])[0][:, i]
+                 for i in range(out.shape[1])]
+    return torch.stack(parts).sum(0).detach()
 
 
 def _trajectory_axis(ax: plt.Axes, system: System, rollouts: dict[str, Rollouts]) -> None:
@@ -153,7 +192,8 @@ def plot_figures(system: System, models: dict[str, DynamicsModel], rollouts: dic
                  data: Any, out_dir: Path, title: str, prefix: str = "") -> list[Path]:
     """Write the PNGs (and GIFs) of `models` (label -> model, rolled out as `rollouts`) into
     `out_dir`: rollouts against the truth; for 2-D state-space models their learned vector
-    fields and learned energies H (and dissipation potentials D); the pixel pictures of
+    fields, learned energies H (and dissipation potentials D) and the fields' divergence;
+    the pixel pictures of
     models that see observations (`system.observation_dim`)."""
     paths = [save_figure(rollout_figure(system, rollouts, title), out_dir / f"{prefix}rollouts.png")]
     if system.observation_dim is not None:
@@ -165,4 +205,5 @@ def plot_figures(system: System, models: dict[str, DynamicsModel], rollouts: dic
         paths.append(save_figure(vector_fields(system, models, extent, title), out_dir / f"{prefix}vector_field.png"))
         if any(model.has_hamiltonian for model in models.values()):
             paths.append(save_figure(energy_fields(system, models, extent, title), out_dir / f"{prefix}energy_fields.png"))
+        paths.append(save_figure(divergence_fields(system, models, extent, title), out_dir / f"{prefix}divergence.png"))
     return paths

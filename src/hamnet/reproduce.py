@@ -16,12 +16,13 @@ from .atomic import remove_stale_temporaries
 from .checks import MAX_SEEDS, check_count
 from .errors import DataFileError, RunDirectoryError, TrainingDivergedError
 from .jobs import JobPool, cpu_model, default_jobs
-from .locks import exclusive
 from .models import check_names
 from .paper import REFERENCES, paper_fields
 from .progress import log, progress_bar
 from .report import Record, write_results
-from .runs import RunConfig, evaluate_run, load_metrics, plot_run, plot_runs, train_runs
+from .experiments import RunConfig
+from .pipeline import build_data, build_model, evaluate_run, plot_run, plot_runs, train_runs
+from .runs import exclusive, load_metrics
 
 def machine_description(jobs: int) -> str:
     """CPU model, core count, torch version, jobs: printed beside every timing."""
@@ -35,7 +36,7 @@ def run_dir(out_dir: Path, task: str, model: str, seed: int) -> Path:
 
 def _prepare_data(config: RunConfig) -> int:
     """Job: generate and cache a run's data set (or find it cached).  -> training samples."""
-    return len(config.dataset().train_tensors()[0])
+    return len(build_data(config).train_tensors()[0])
 
 
 def _train_and_evaluate(configs: list[RunConfig], dirs: list[Path], show_progress: bool | None,
@@ -48,7 +49,7 @@ def _train_and_evaluate(configs: list[RunConfig], dirs: list[Path], show_progres
     `{"diverged": message}` instead of metrics. Returns (seed, metrics, kept) per run.
     """
     try:
-        trained = train_runs(configs, dirs, show_progress, resume=True, overwrite=True)
+        trained = train_runs(configs, dirs, resume=True, overwrite=True, show_progress=show_progress)
     except TrainingDivergedError as exc:
         return [(config.seed, {"diverged": str(exc)}, False) for config in configs]
     results = []
@@ -73,7 +74,7 @@ def _summary(metrics: dict[str, Any]) -> str:
 
 def training_cost(config: RunConfig, n_train: int) -> float:
     """Rough training work of a run (steps × batch rows × parameters), to start long runs first."""
-    n_parameters = sum(p.numel() for p in config.build_model(seeded=False).parameters())
+    n_parameters = sum(p.numel() for p in build_model(config, seeded=False).parameters())
     return float(config.train.steps * min(config.train.batch_size or n_train, n_train) * n_parameters)
 
 
@@ -104,7 +105,7 @@ def reproduce(
     and `lr` override every task's settings; `models` (registry names) replaces each
     task's default models (its experiment's `models`: the paper's baseline and HNN).
 
-    `out_dir` is held for the whole call (`hamnet.locks`): a second process is refused.
+    `out_dir` is held for the whole call (`hamnet.runs.locks`): a second process is refused.
     Runs finished there by an earlier, interrupted call with the same settings are kept
     and unfinished ones resume (`_train_and_evaluate`), so rerunning a killed reproduce
     gives the results of an uninterrupted one.
@@ -137,7 +138,7 @@ def _reproduce(tasks: list[str], chosen: dict[str, list[str]], preset: str, n_se
     """`reproduce` once its arguments are checked and `out_dir` is held."""
     remove_stale_temporaries(out_dir / "figures")
     # Runs trained together in one job: a GPU takes a task × model's seeds at once
-    # (`train_many`); on the CPU each run is its own job, so the jobs balance across cores.
+    # (one stack); on the CPU each run is its own job, so the jobs balance across cores.
     together = n_seeds if device.startswith("cuda") else 1
     start = time.perf_counter()
     metrics: dict[tuple[str, str, int], dict[str, Any]] = {}

@@ -40,17 +40,6 @@ class DynamicsModel(nn.Module):
     def _time_derivative(self, x: Tensor) -> Tensor:
         raise NotImplementedError
 
-    def loss_terms(self, x: Tensor, dxdt: Tensor) -> dict[str, Tensor]:
-        """Per-sample loss terms, each [N]; `loss` is the training objective.
-
-        State-space models: the MSE of dx/dt over state dimensions.
-        """
-        return {"loss": (self.time_derivative(x) - dxdt).pow(2).mean(dim=-1)}
-
-    def loss(self, *batch: Tensor) -> Tensor:
-        """Training objective on a batch (a scalar): the mean of `loss_terms(*batch)["loss"]`."""
-        return self.loss_terms(*batch)["loss"].mean()
-
     def encode(self, x: Tensor) -> Tensor:
         """Observation -> state the dynamics act on (identity for state-space models)."""
         return x

@@ -13,9 +13,6 @@ from torch import Tensor, nn
 
 from .base import DynamicsModel
 
-#: Weight of the latent-dynamics term in the loss (the paper's 0.1).
-DYNAMICS_WEIGHT = 0.1
-
 
 class Autoencoder(nn.Module):
     """The paper's MLP autoencoder: obs → 200 → 200 → 200 → latent and back.
@@ -56,9 +53,8 @@ class LatentModel(DynamicsModel):
     """Autoencoder + latent dynamics model.  Observations [N, obs_dim], latents [N, dim].
 
     `time_derivative(z)` is the latent model's (per frame); `hamiltonian(z)` exists when
-    the latent model has one. Loss per pair (x_t, x_{t+1}), the paper's: autoencoder MSE
-    + canonical-coordinate term (dw − (w_{t+1} − w_t))² + 0.1 · MSE(z_{t+1}, z_t + dz/dt).
-    A fitted affine `readout` maps latents to the system's coordinates (q, p) for
+    the latent model has one. It trains with the `autoencoder` objective
+    (`hamnet.objectives`) on pairs of consecutive observations. A fitted affine `readout` maps latents to the system's coordinates (q, p) for
     evaluation (`fit_readout`, done after training and saved with the weights).
     """
 
@@ -91,16 +87,6 @@ class LatentModel(DynamicsModel):
     def hamiltonian(self, z: Tensor) -> Tensor:
         """Learned energy of latents (HNN only).  z [N, dim] -> [N]."""
         return self.dynamics.hamiltonian(z)
-
-    def loss_terms(self, x: Tensor, x_next: Tensor) -> dict[str, Tensor]:
-        """Per-pair terms, each [N]: `loss` (their weighted sum) and its three parts."""
-        z, z_next = self.autoencoder.encode(x), self.autoencoder.encode(x_next)
-        autoencoder = (x - self.autoencoder.decode(z)).pow(2).mean(-1)
-        w, dw = z[:, :1], z[:, 1:2]
-        canonical = (dw - (z_next[:, :1] - w)).pow(2).mean(-1)
-        dynamics = (z_next - (z + self._time_derivative(z))).pow(2).mean(-1)
-        return {"loss": autoencoder + canonical + DYNAMICS_WEIGHT * dynamics,
-                "autoencoder": autoencoder, "canonical": canonical, "dynamics": dynamics}
 
     def coordinates(self, z: Tensor) -> Tensor:
         """Latents -> the system's coordinates by the fitted affine readout.  [..., dim] -> [..., dim]."""

@@ -15,14 +15,14 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from .errors import RunDirectoryError
+from ..errors import RunDirectoryError
 
 CONFIG, WEIGHTS, METRICS, HISTORY, CHECKPOINT, ROLLOUTS = (
     "config.json", "model.safetensors", "metrics.json", "history.json", "checkpoint.pt",
     "rollouts.safetensors")
 RUN_FILES = (CONFIG, WEIGHTS, METRICS, HISTORY, CHECKPOINT, ROLLOUTS)
 #: A run's own figures (`hamnet plot`): the state-space and the pixel figures.
-FIGURE_PATTERNS = ("rollouts.png", "vector_field.png", "energy_fields.png", "pixel_rollout.gif", "pixel_rollout_strip.png",
+FIGURE_PATTERNS = ("rollouts.png", "vector_field.png", "energy_fields.png", "divergence.png", "pixel_rollout.gif", "pixel_rollout_strip.png",
                    "latent_portrait.png", "energy_bump*.gif")
 #: Config fields that may change between the sessions of one run (where it runs, where
 #: its data file is found) without changing what it computes.

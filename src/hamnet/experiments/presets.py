@@ -10,9 +10,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import systems
-from .errors import UnknownNameError
-from .train import TrainSettings
+from .. import systems
+from ..errors import UnknownNameError
+from ..training import TrainSettings
 
 
 #: The models the paper compares, which `reproduce` runs on a task unless told otherwise.
@@ -22,8 +22,9 @@ PAPER_MODELS = ("baseline", "hnn")
 @dataclass(frozen=True)
 class Experiment:
     """Training settings plus overrides of the system's `recipe` / `energy_protocol` fields,
-    the models' hidden widths (`residual`: residual hidden layers), and the models
-    `reproduce` compares on the task by default (registry names)."""
+    the training objective its data call for (`hamnet.objectives`), the models' hidden
+    widths (`residual`: residual hidden layers), and the models `reproduce` compares on
+    the task by default (registry names)."""
 
     train: TrainSettings
     recipe: dict[str, Any] = field(default_factory=dict)
@@ -31,6 +32,7 @@ class Experiment:
     models: tuple[str, ...] = PAPER_MODELS
     hidden: tuple[int, ...] = (200, 200)
     residual: bool = False
+    objective: str = "derivative"
 
 
 #: Models compared on dissipative tasks: the paper's two and the dissipative HNN.
@@ -48,7 +50,7 @@ FULL: dict[str, Experiment] = {
                                            checkpoint_every=2000),
                              protocol={"plot_t_end": 10.0}),
     "pixel-pendulum": Experiment(TrainSettings(steps=10000, batch_size=200, weight_decay=1e-5, eval_every=500,
-                                               checkpoint_every=2000)),
+                                               checkpoint_every=2000), objective="autoencoder"),
     # Not in the paper: the spring's recipe and settings with friction (`systems.damped_spring`).
     "damped-spring": Experiment(TrainSettings(steps=2000, batch_size=None, weight_decay=1e-4),
                                 models=DISSIPATIVE_MODELS),
@@ -71,7 +73,7 @@ QUICK: dict[str, Experiment] = {
                              recipe={"n_trajectories": 500}, protocol={"plot_t_end": 10.0}),
     "pixel-pendulum": Experiment(TrainSettings(steps=800, batch_size=200, weight_decay=1e-5, eval_every=200,
                                                checkpoint_every=200),
-                                 recipe={"n_episodes": 30}),
+                                 recipe={"n_episodes": 30}, objective="autoencoder"),
     "damped-spring": Experiment(TrainSettings(steps=600, batch_size=None, weight_decay=1e-4, eval_every=100,
                                               checkpoint_every=200),
                                 models=DISSIPATIVE_MODELS),

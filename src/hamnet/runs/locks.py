@@ -21,8 +21,8 @@ from typing import Iterator
 
 from filelock import FileLock, Timeout
 
-from .atomic import ensure_writable_dir, remove_stale_temporaries, write_text
-from .errors import DirectoryInUseError
+from ..atomic import ensure_writable_dir, remove_stale_temporaries, write_text
+from ..errors import DirectoryInUseError
 
 LOCK_FILE = ".hamnet.lock"
 OWNER_FILE = ".hamnet-owner.json"

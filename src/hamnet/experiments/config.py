@@ -1,0 +1,139 @@
+"""A run's configuration: one flat record of everything that determines it (task, model,
+objective, data recipe, evaluation protocol, training settings, network, seed), saved as
+its `config.json` and read back field by field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import models, objectives, systems
+from ..checks import check_lr, check_seed, check_steps
+from ..errors import InvalidValueError
+from ..training import TrainSettings
+from . import presets
+
+
+@dataclass
+class RunConfig:
+    """Everything that determines a run: task, model, objective, seed, training settings,
+    data recipe, evaluation protocol, network; and where it runs (`device`, `data_dir`)."""
+
+    task: str
+    model: str
+    seed: int = 0
+    preset: str = "full"
+    train: TrainSettings = field(default_factory=TrainSettings)
+    recipe: dict[str, Any] = field(default_factory=dict)
+    protocol: dict[str, Any] = field(default_factory=dict)
+    hidden: tuple[int, ...] = (200, 200)
+    residual: bool = False  # residual hidden layers (`hamnet.models.mlp.MLP`)
+    objective: str | None = None  # a `hamnet.objectives` name (None in configs older than the field)
+    device: str = "cpu"
+    data_dir: str | None = None  # where data files are read from (None: the default lookup)
+
+    @classmethod
+    def for_task(cls, task: str, model: str, seed: int = 0, preset: str = "full",
+                 steps: int | None = None, device: str = "cpu",
+                 data_dir: str | Path | None = None, lr: float | None = None) -> "RunConfig":
+        """The config of `preset` for `task` (raises on unknown task, model or preset).
+
+        `steps` and `lr` override the preset's training settings.
+        """
+        check_seed(seed, "seed")
+        check_steps(steps)
+        check_lr(lr)
+        experiment = presets.get(task, preset)
+        train_settings = dataclasses.replace(experiment.train, **{k: v for k, v in
+                                             (("steps", steps), ("lr", lr)) if v is not None})
+        system = systems.get(task)
+        recipe = dataclasses.replace(system.recipe, **experiment.recipe) if system.recipe else None
+        protocol = dataclasses.replace(system.energy_protocol, **experiment.protocol)
+        config = cls(task=task, model=model, seed=seed, preset=preset, train=train_settings,
+                     recipe=dataclasses.asdict(recipe) if recipe else {},
+                     protocol=dataclasses.asdict(protocol), hidden=experiment.hidden,
+                     residual=experiment.residual, objective=experiment.objective, device=device,
+                     data_dir=str(data_dir) if data_dir else None)
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        """Raise a `HamnetError` naming the first field that is unknown, of the wrong kind or
+        out of range (a config read from disk may hold anything)."""
+        system = systems.get(self.task)
+        if self.model not in models.names():
+            models.build(self.model, 2)  # raises UnknownNameError with the known names
+        check_seed(self.seed, "seed")
+        if self.objective is not None:
+            objective = objectives.get(self.objective)  # raises UnknownNameError with the known names
+            if objective.observations != (system.observation_dim is not None):
+                data = "observations" if system.observation_dim is not None else "states and their derivatives"
+                raise InvalidValueError(f"objective {self.objective!r} does not fit task {self.task!r}, whose "
+                                        f"data are {data}")
+        if not (self.hidden and all(type(h) is int and h > 0 for h in self.hidden)):
+            raise InvalidValueError(f"hidden sizes must be positive integers, got {list(self.hidden)}")
+        _check_fields("train", dataclasses.asdict(self.train), TrainSettings())
+        self.train.validate()
+        if system.recipe is not None:
+            _check_fields("recipe", self.recipe, system.recipe)
+        _check_fields("protocol", self.protocol, system.energy_protocol)
+        if not isinstance(self.residual, bool):
+            raise InvalidValueError(f"residual must be true or false, got {self.residual!r}")
+        for name in ("preset", "device"):
+            if not isinstance(getattr(self, name), str):
+                raise InvalidValueError(f"{name} must be a string, got {getattr(self, name)!r}")
+        if self.data_dir is not None and not isinstance(self.data_dir, str):
+            raise InvalidValueError(f"data_dir must be a path or null, got {self.data_dir!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["hidden"] = list(self.hidden)
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> "RunConfig":
+        """The config saved by `to_dict` (not validated: see `validate`)."""
+        raw = dict(raw)
+        raw["train"] = TrainSettings(**raw["train"])
+        raw["hidden"] = tuple(raw["hidden"])
+        return cls(**raw)
+
+    def with_defaults(self) -> "RunConfig":
+        """This config with every recipe and protocol field spelled out (the system's defaults
+        for those not given): a config.json of an earlier version, which lacks fields added
+        since, compares equal to today's config of the same run."""
+        system = systems.get(self.task)
+        recipe = dataclasses.asdict(dataclasses.replace(system.recipe, **self.recipe)) if system.recipe else {}
+        protocol = dataclasses.asdict(dataclasses.replace(system.energy_protocol, **self.protocol))
+        objective = self.objective
+        if objective is None:  # before objectives were named, the task's experiment implied it
+            table = presets.PRESETS.get(self.preset)
+            objective = table.experiments[self.task].objective if table and self.task in table.experiments \
+                else presets.Experiment(TrainSettings()).objective
+        return dataclasses.replace(self, recipe=recipe, protocol=protocol, objective=objective)
+
+
+def _same_kind(value: Any, default: Any) -> bool:
+    """Whether a config value is of the kind its field's default is (ints do for floats)."""
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(value, bool) and isinstance(default, bool)
+    if isinstance(default, float) or default is None:
+        return value is None or isinstance(value, (int, float))
+    return isinstance(value, type(default))
+
+
+def _check_fields(name: str, given: Any, defaults: Any) -> None:
+    """`given` (a dict) names only fields of the dataclass instance `defaults`, each of the
+    same kind as its default, and rebuilds it."""
+    if not isinstance(given, dict):
+        raise InvalidValueError(f"{name} must be a mapping, got {given!r}")
+    fields = dataclasses.asdict(defaults)
+    for key, value in given.items():
+        if key not in fields:
+            raise InvalidValueError(f"{name} has no field {key!r} (fields: {', '.join(fields)})")
+        if not _same_kind(value, fields[key]):
+            raise InvalidValueError(f"{name}.{key} must be like {fields[key]!r}, got {value!r}")
+    dataclasses.replace(defaults, **given)

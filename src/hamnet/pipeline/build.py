@@ -1,0 +1,28 @@
+"""From a run's config to the things it trains: its data set, model and objective."""
+
+from __future__ import annotations
+
+from .. import models, objectives, systems
+from ..data import Dataset, PixelData, load_task_data
+from ..experiments import RunConfig
+from ..models import DynamicsModel
+from ..objectives import Objective
+from ..seeding import derive_seed, generator
+
+
+def build_data(config: RunConfig, use_cache: bool = True) -> Dataset | PixelData:
+    """The run's data set (deterministic for its seed; files looked up in `config.data_dir`)."""
+    return load_task_data(systems.get(config.task), config.recipe, derive_seed(config.seed, "data"),
+                          data_dir=config.data_dir, use_cache=use_cache)
+
+
+def build_model(config: RunConfig, seeded: bool = True) -> DynamicsModel:
+    """A freshly initialised model of the run (seeded from the run seed unless `seeded=False`)."""
+    system = systems.get(config.task)
+    return models.build(config.model, system.dim, config.hidden, obs_dim=system.observation_dim,
+                        generator=generator(config.seed, "init") if seeded else None, residual=config.residual)
+
+
+def build_objective(config: RunConfig) -> Objective:
+    """The run's training objective (configs of earlier versions: the one their task implied)."""
+    return objectives.get(config.with_defaults().objective)

@@ -1,0 +1,56 @@
+"""Figures of runs: the saved rollouts (or fresh ones) drawn against the truth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import load_file
+
+from .. import systems
+from ..errors import InvalidValueError
+from ..experiments import RunConfig
+from ..metrics import Rollouts
+from ..models import DynamicsModel
+from ..runs import FINGERPRINT_KEY, ROLLOUTS, exclusive, fingerprint, load_config
+from ..systems import EnergyProtocol
+from .build import build_data
+from .evaluate import rollouts_for
+from .load import load
+
+
+def plot_rollouts(run_dir: Path, config: RunConfig, model: DynamicsModel, data: Any) -> Rollouts:
+    """The rollouts a run's figures show: those saved by `evaluate_run` when they belong to
+    these weights and cover the protocol's plot horizon, else computed now."""
+    protocol = EnergyProtocol(**config.protocol)
+    if protocol.plot_t_end is None and (run_dir / ROLLOUTS).exists():
+        try:
+            with safe_open(str(run_dir / ROLLOUTS), framework="pt") as handle:
+                stamp = (handle.metadata() or {}).get(FINGERPRINT_KEY)
+            if stamp == fingerprint(run_dir):
+                return Rollouts.from_tensors(load_file(str(run_dir / ROLLOUTS)))
+        except (SafetensorError, KeyError, OSError):
+            pass  # a damaged, outdated or foreign file is recomputed
+    return rollouts_for(config, model, data, t_end=protocol.plot_t_end)
+
+
+def plot_runs(run_dirs: list[str | Path], out_dir: str | Path, prefix: str = "") -> list[Path]:
+    """Figures of one or several runs of the same task and seed, each labelled by its model."""
+    from ..plots import plot_figures  # matplotlib only when plotting
+
+    configs = [load_config(d) for d in run_dirs]
+    if len({(c.task, c.seed) for c in configs}) != 1:
+        raise InvalidValueError("runs plotted together must be of the same task and seed")
+    data = build_data(configs[0])
+    models = {c.model: load(d) for c, d in zip(configs, run_dirs)}
+    rollouts = {c.model: plot_rollouts(Path(d), c, models[c.model], data) for c, d in zip(configs, run_dirs)}
+    title = f"{configs[0].task} · {' vs '.join(models)} · seed {configs[0].seed}"
+    return plot_figures(systems.get(configs[0].task), models, rollouts, data, Path(out_dir), title, prefix)
+
+
+def plot_run(run_dir: str | Path) -> list[Path]:
+    """Write a run's figures (PNG) into its directory; returns their paths."""
+    load(run_dir)  # checks the directory before anything is written
+    with exclusive(run_dir):
+        return plot_runs([run_dir], run_dir)

@@ -1,0 +1,167 @@
+"""The training loop: Adam on each run's objective, periodic evaluation, checkpoints, resume.
+
+One loop for one run or a stack of runs (`RunStack`; a single run is a stack of one).
+Readable top to bottom: sample each run's batch, step, record the losses; every
+`eval_every` steps check for divergence and evaluate the test losses; every
+`checkpoint_every` steps write each run's checkpoint.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable, Iterable
+
+import torch
+from torch import Tensor
+
+from ..errors import InvalidValueError, TrainingDivergedError
+from ..models import DynamicsModel
+from ..objectives import DerivativeMSE, Objective
+from ..progress import progress_bar
+from .batches import BatchSampler
+from .checkpoint import Checkpoint
+from .denormals import flush_denormals
+from .settings import TrainHistory, TrainSettings
+from .stack import RunStack
+
+StepCallback = Callable[[int], None]
+
+
+def adam(parameters: Iterable[Tensor], settings: TrainSettings) -> torch.optim.Adam:
+    """The paper's optimiser, with PyTorch's fused (single-kernel) update."""
+    return torch.optim.Adam(parameters, lr=settings.lr, weight_decay=settings.weight_decay, fused=True)
+
+
+def train(
+    models: list[DynamicsModel],
+    train_data: list[tuple[Tensor, ...]],
+    test_data: list[tuple[Tensor, ...]],
+    settings: TrainSettings,
+    seeds: list[int],
+    objective: Objective | None = None,
+    checkpoints: list[Path] | None = None,
+    resume: bool = False,
+    show_progress: bool | None = None,
+    on_step: StepCallback | None = None,
+) -> list[TrainHistory]:
+    """Train `models` (one, or several of one class and shape, stacked) in place, run r
+    minimising `objective` (default: derivative MSE) on `train_data[r]`.
+
+    Data: per run, tensors whose first axis indexes samples (e.g. (x, dxdt), [N, dim]
+    each), moved to the models' device and dtype. Run r's batches are drawn with a
+    generator seeded `seeds[r]`. With `checkpoints` (a path per run), each run's state is
+    saved every `settings.checkpoint_every` steps; `resume=True` continues from them and
+    ends with the same weights as an uninterrupted run. `on_step(step)` is called after
+    each step. Returns one history per run (a stack's wall time shared equally). Raises
+    `TrainingDivergedError` naming the first step (and run) whose loss is not finite.
+    """
+    settings.validate()
+    runs = len(models)
+    if runs == 0 or not (runs == len(train_data) == len(test_data) == len(seeds)):
+        raise InvalidValueError("training needs one data set and one seed per model")
+    if checkpoints is not None and len(checkpoints) != runs:
+        raise InvalidValueError("training needs one checkpoint path per model")
+    objective = objective or DerivativeMSE()
+    stack = RunStack(models, objective)
+    train_x, test_x = stack.stack_data(train_data), stack.stack_data(test_data)
+    optimizer = adam(stack.parameters, settings)
+    n = train_data[0][0].shape[0]
+    samplers = [BatchSampler(n, settings.batch_size, torch.Generator().manual_seed(seed), settings.batch_order)
+                for seed in seeds]
+    losses = torch.empty(settings.steps, runs, dtype=torch.float64)
+    histories = [TrainHistory() for _ in range(runs)]
+    start_step = _resume(stack, optimizer, samplers, losses, histories, checkpoints) if resume and checkpoints else 0
+    names = [f"batch seed {seed}" for seed in seeds] if runs > 1 else None
+    label = f"train {models[0].kind}" + (f" ×{runs}" if runs > 1 else "")
+
+    clock = time.perf_counter()
+    with flush_denormals(), progress_bar(settings.steps - start_step, label, show_progress) as advance:
+        for step in range(start_step, settings.steps):
+            batch = stack.rows(train_x, [sampler.next() for sampler in samplers])
+            run_losses = stack.losses(batch)
+            optimizer.zero_grad(set_to_none=True)
+            run_losses.sum().backward()
+            optimizer.step()
+            losses[step] = run_losses.detach()
+            done, status = step + 1, ""
+            if done % settings.eval_every == 0 or done == settings.steps:
+                check_finite(losses, step, names)
+                with torch.no_grad():
+                    test_losses = stack.losses(test_x).tolist()
+                for history, value in zip(histories, test_losses):
+                    history.eval_steps.append(done)
+                    history.test_loss.append(value)
+                status = (f"loss {float(losses[step, 0]):.3e}  test {test_losses[0]:.3e}" if runs == 1
+                          else f"test {min(test_losses):.3e}…{max(test_losses):.3e}")
+            advance(1, status)
+            if checkpoints is not None and done % settings.checkpoint_every == 0 and done < settings.steps:
+                _add_seconds(histories, time.perf_counter() - clock)
+                clock = time.perf_counter()
+                _save(stack, optimizer, samplers, losses, histories, checkpoints, done)
+            if on_step is not None:
+                on_step(done)
+    _add_seconds(histories, time.perf_counter() - clock)
+    stack.write_back()
+    for r, history in enumerate(histories):
+        history.train_loss = losses[:, r].tolist()
+    return histories
+
+
+def train_one(model: DynamicsModel, train_data: tuple[Tensor, ...], test_data: tuple[Tensor, ...],
+              settings: TrainSettings, seed: int, objective: Objective | None = None,
+              checkpoint: Path | None = None, resume: bool = False, show_progress: bool | None = None,
+              on_step: StepCallback | None = None) -> TrainHistory:
+    """`train` for a single run (a stack of one)."""
+    return train([model], [train_data], [test_data], settings, [seed], objective,
+                 [checkpoint] if checkpoint is not None else None, resume, show_progress, on_step)[0]
+
+
+def _add_seconds(histories: list[TrainHistory], seconds: float) -> None:
+    for history in histories:
+        history.seconds += seconds / len(histories)
+
+
+def _save(stack: RunStack, optimizer: torch.optim.Optimizer, samplers: list[BatchSampler], losses: Tensor,
+          histories: list[TrainHistory], paths: list[Path], step: int) -> None:
+    for r, path in enumerate(paths):
+        model, optimizer_state = stack.run_state(r, optimizer)
+        Checkpoint(step, model, optimizer_state, samplers[r].state_dict(), losses[:step, r].clone(),
+                   histories[r]).save(path)
+
+
+def _resume(stack: RunStack, optimizer: torch.optim.Optimizer, samplers: list[BatchSampler], losses: Tensor,
+            histories: list[TrainHistory], paths: list[Path]) -> int:
+    """Load every run's checkpoint (all present, at one step) and return that step; 0 where
+    none is present. Raises `InvalidValueError` if only some runs, or runs at different
+    steps, have one (they cannot continue together)."""
+    present = [path.exists() for path in paths]
+    if not any(present):
+        return 0
+    if not all(present):
+        raise InvalidValueError("runs resumed together need a checkpoint each; "
+                                f"missing: {', '.join(str(p) for p, ok in zip(paths, present) if not ok)}")
+    saved = [Checkpoint.load(path) for path in paths]
+    if len({c.step for c in saved}) != 1:
+        raise InvalidValueError(f"runs resumed together are at different steps: {[c.step for c in saved]}")
+    stack.load_run_states([(c.model, c.optimizer) for c in saved], optimizer)
+    step = saved[0].step
+    for r, checkpoint in enumerate(saved):
+        samplers[r].load_state_dict(checkpoint.sampler)
+        losses[:step, r] = checkpoint.losses
+        histories[r] = checkpoint.history
+    return step
+
+
+def check_finite(losses: Tensor, step: int, run_names: list[str] | None = None) -> None:
+    """Raise naming the first non-finite loss among steps [0, step].
+
+    losses: [steps, R] for R runs, named by `run_names` when several.
+    """
+    bad = (~torch.isfinite(losses[: step + 1])).nonzero()
+    if bad.numel():
+        where = tuple(int(v) for v in bad[0])
+        run = f" in the run with {run_names[where[1]]}" if run_names else ""
+        raise TrainingDivergedError(
+            f"training diverged{run}: loss is {float(losses[where])} at step {where[0] + 1}; "
+            "try a smaller learning rate")
