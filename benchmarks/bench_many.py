@@ -17,12 +17,12 @@ from pathlib import Path
 import torch
 
 from common import measure, parse_args, print_footer, print_header, print_table
+from hamnet.experiments import RunConfig
 from hamnet.jobs import JobPool, usable_cores
 from hamnet.metrics import loss_estimates
-from hamnet.reproduce import training_cost
-from hamnet.experiments import RunConfig
-from hamnet.pipeline import build_data, build_model, train_run
 from hamnet.objectives import DerivativeMSE
+from hamnet.pipeline import build_data, build_model, train_run
+from hamnet.reproduce import training_cost
 from hamnet.training import train_one
 
 SEEDS = (0, 1, 2)

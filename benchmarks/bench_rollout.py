@@ -21,9 +21,9 @@ import torch
 
 import hamnet
 from common import counted, measure, parse_args, print_footer, print_header, print_table, scipy_rollout
+from hamnet.experiments import RunConfig
 from hamnet.hamiltonian import hamiltonian_vector_field
 from hamnet.models import DynamicsModel
-from hamnet.experiments import RunConfig
 from hamnet.pipeline import build_data, build_model
 from hamnet.systems import System
 from hamnet.training import train_one

@@ -17,11 +17,11 @@ from torch import Tensor, nn
 from common import HIDDEN, gemm_rate, measure, parse_args, print_footer, print_header, print_table, step_profile
 from hamnet import experiments
 from hamnet.data import Dataset
+from hamnet.experiments import RunConfig
 from hamnet.metrics import as_float64, loss_estimates
 from hamnet.models import DynamicsModel
-from hamnet.experiments import RunConfig
-from hamnet.pipeline import build_data, build_model
 from hamnet.objectives import DerivativeMSE
+from hamnet.pipeline import build_data, build_model
 from hamnet.training import train_one
 
 SEED = 0

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 import hamnet
 from hamnet.data.real_pendulum import FILE_NAME, MIN_ROWS, parse_real_pendulum, real_pendulum_dataset
 from hamnet.errors import DataFileError, HamnetError
-from hamnet.runs.files import CONFIG, WEIGHTS
 from hamnet.experiments import RunConfig
 from hamnet.pipeline import train_run
+from hamnet.runs.files import CONFIG, WEIGHTS
 
 FUZZ = settings(max_examples=150, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -18,11 +18,11 @@ import torch
 
 import hamnet
 from hamnet.errors import DirectoryInUseError, RunDirectoryError
-from hamnet.runs.locks import OWNER_FILE, exclusive
-from hamnet.runs.files import CHECKPOINT, METRICS, ROLLOUTS, WEIGHTS
 from hamnet.experiments import RunConfig
 from hamnet.pipeline import build_data, evaluate_run, plot_rollouts, train_run
 from hamnet.runs import load_metrics
+from hamnet.runs.files import CHECKPOINT, METRICS, ROLLOUTS, WEIGHTS
+from hamnet.runs.locks import OWNER_FILE, exclusive
 
 from conftest import run_cli
 

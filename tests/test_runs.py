@@ -9,9 +9,9 @@ import torch
 
 import hamnet
 from hamnet.errors import RunDirectoryError
-from hamnet.runs.files import CONFIG, WEIGHTS, fingerprint
 from hamnet.experiments import RunConfig
 from hamnet.pipeline import plot_run, train_run
+from hamnet.runs.files import CONFIG, WEIGHTS, fingerprint
 
 
 @pytest.fixture(scope="module")

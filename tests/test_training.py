@@ -10,9 +10,9 @@ import torch
 import hamnet
 from hamnet.errors import InvalidValueError, TrainingDivergedError
 from hamnet.experiments import RunConfig
+from hamnet.objectives import DerivativeMSE
 from hamnet.pipeline import build_data, build_model, evaluate_run, train_run
 from hamnet.runs import CHECKPOINT
-from hamnet.objectives import DerivativeMSE
 from hamnet.training import TrainSettings, flush_denormals, flushing_denormals, train, train_one
 
 

@@ -8,11 +8,11 @@ import dataclasses
 import json
 from pathlib import Path
 
+from ..atomic import write_text
 from ..data import Dataset, PixelData
 from ..errors import InvalidValueError, TrainingDivergedError
 from ..experiments import RunConfig
 from ..models import DynamicsModel
-from ..atomic import write_text
 from ..runs import CHECKPOINT, HISTORY, RunState, check_claim, clear_run, exclusive, load_history, open_run, \
     save_model
 from ..seeding import derive_seed

@@ -11,14 +11,14 @@ from pathlib import Path
 
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
-
-from ..atomic import atomic_path, write_text
 from torch import Tensor, nn
 
+from ..atomic import atomic_path, write_text
 from ..errors import HamnetError, RunDirectoryError
 from ..experiments import RunConfig
 from ..training import TrainHistory
-from .files import CONFIG, HISTORY, METRICS, WEIGHTS, RunState, clear_run, fingerprint, read_json, run_state, what_differs
+from .files import (CONFIG, HISTORY, METRICS, WEIGHTS, RunState, clear_run, fingerprint, read_json, run_state,
+                    what_differs)
 
 #: Key of the run fingerprint in metrics.json and in the rollouts file's metadata.
 FINGERPRINT_KEY = "fingerprint"
