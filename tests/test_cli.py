@@ -44,3 +44,16 @@ def test_unwritable_out_as_user(tmp_path) -> None:
     locked.chmod(stat.S_IRUSR | stat.S_IXUSR)
     result = run_cli("train", "--task", "spring", "--model", "hnn", "--out", str(locked / "run"))
     assert_one_line_error(result, "not writable")
+
+
+def test_models_and_tasks_list_the_registries() -> None:
+    """`hamnet models` and `hamnet tasks` print what the registries hold, nothing typed twice."""
+    import hamnet
+
+    models, tasks = run_cli("models"), run_cli("tasks")
+    assert models.returncode == 0 and tasks.returncode == 0, models.stderr + tasks.stderr
+    for kind in hamnet.models.names():
+        assert kind in models.stdout and hamnet.models.title(kind) in models.stdout
+    for task in hamnet.experiments.tasks():
+        assert task in tasks.stdout
+    assert "damped-spring" in tasks.stdout and "dhnn" in models.stdout

@@ -87,12 +87,12 @@ def _print_metrics(metrics: dict[str, float], title: str) -> None:
 @app.command()
 def train(
     task: str = typer.Option(..., help="Task name (see `hamnet tasks`)."),
-    model: str = typer.Option(..., help="Model: baseline, hnn or dhnn (dissipative HNN)."),
+    model: str = typer.Option(..., help="Model name (see `hamnet models`)."),
     out: Path = typer.Option(..., help="Run directory to write."),
     seed: int = typer.Option(0, help="Seed for data, initialisation and batches."),
     steps: Optional[int] = typer.Option(None, help="Training steps (default: the preset's)."),
     lr: Optional[float] = typer.Option(None, help="Adam learning rate (default: the preset's, 1e-3)."),
-    preset: str = typer.Option("full", help="Settings preset: full (paper), quick or dhnn-paper."),
+    preset: str = typer.Option("full", help="Settings preset: full (paper), quick, dissipative or dhnn-paper."),
     device: str = typer.Option("cpu", help="cpu or cuda."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in OUT from its last checkpoint "
                                 "(same settings); a finished run is left as it is."),
@@ -150,14 +150,16 @@ def plot(run: Path = typer.Argument(..., help="A run directory written by `hamne
 
 @app.command()
 def reproduce(
-    tasks: Optional[str] = typer.Option(None, help="Comma-separated tasks (default: all available)."),
-    models: Optional[str] = typer.Option(None, help="Comma-separated models (default: each task's own, "
-                                         "the paper's baseline,hnn)."),
+    tasks: Optional[str] = typer.Option(None, help="Comma-separated tasks (default: the preset's)."),
+    models: Optional[str] = typer.Option(None, help="Comma-separated models (see `hamnet models`; default: "
+                                         "each task's own, the paper's baseline,hnn)."),
     quick: bool = typer.Option(False, "--quick", help="Quick preset: fewer steps, same code path "
                                "(the same as --preset quick)."),
     preset: Optional[str] = typer.Option(None, help="Settings preset: full (the HNN paper's, default), quick, "
-                                         "or dhnn-paper (the D-HNN paper's real-pendulum protocol)."),
-    seeds: Optional[int] = typer.Option(None, help="Seeds per task and model (default: full 3, quick 1)."),
+                                         "dissipative (baseline, HNN, D-HNN on damped data) or dhnn-paper "
+                                         "(the D-HNN paper's real-pendulum protocol)."),
+    seeds: Optional[int] = typer.Option(None, help="Seeds per task and model (default: the preset's; full 3, "
+                                       "quick 1, dhnn-paper 5)."),
     steps: Optional[int] = typer.Option(None, help="Override every task's training steps."),
     lr: Optional[float] = typer.Option(None, help="Override every task's Adam learning rate."),
     out: Path = typer.Option(Path("results"), help="Output directory."),
@@ -211,6 +213,15 @@ def tasks() -> None:
 
     for name in experiments.tasks():
         console.print(f"{name:>15}  {systems.get(name).description}")
+
+
+@app.command("models")
+def list_models() -> None:
+    """List the models (the registry: name, title, what it learns)."""
+    from . import models
+
+    for kind in models.names():
+        console.print(f"{kind:>10}  {models.title(kind):<9} {models.description(kind)}")
 
 
 def main() -> None:

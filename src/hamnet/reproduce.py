@@ -1,4 +1,4 @@
-"""`hamnet reproduce`: train and evaluate both models on every task, write the tables."""
+"""`hamnet reproduce`: train and evaluate every task × model × seed of a preset, write the tables."""
 
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ from . import experiments
 from .atomic import remove_stale_temporaries
 from .checks import MAX_SEEDS, check_count
 from .errors import DataFileError, RunDirectoryError, TrainingDivergedError
+from .experiments import RunConfig
 from .jobs import JobPool, cpu_model, default_jobs
 from .models import check_names
 from .paper import REFERENCES, paper_fields
+from .pipeline import build_data, build_model, evaluate_run, plot_run, plot_runs, train_runs
 from .progress import log, progress_bar
 from .report import Record, write_results
-from .experiments import RunConfig
-from .pipeline import build_data, build_model, evaluate_run, plot_run, plot_runs, train_runs
 from .runs import exclusive, load_metrics
 
 def machine_description(jobs: int) -> str:
@@ -94,16 +94,17 @@ def reproduce(
     models: list[str] | None = None,
 ) -> list[Record]:
     """Run `preset` for each task × model × seed into `out_dir/runs/` and write the results,
-    with one baseline-vs-HNN figure per task (seed 0) in `out_dir/figures/` and, with
+    with one figure per task comparing its models (seed 0) in `out_dir/figures/` and, with
     `run_plots`, every run's own figures in its directory.
 
     Work is split into jobs run side by side on `jobs` single-threaded workers (default:
     one per core; `hamnet.jobs`), longest training first: each data set, each run (on a
     GPU: each task × model, its seeds trained together by `train_runs`) and each task's
     figures. Every run is single-threaded, so the numbers do not depend on `jobs`.
-    Tasks whose data file is missing are skipped with one line naming the file. `steps`
-    and `lr` override every task's settings; `models` (registry names) replaces each
-    task's default models (its experiment's `models`: the paper's baseline and HNN).
+    Tasks whose data file is missing are skipped with one line naming the file. `tasks`
+    and `seeds` default to the preset's; `steps` and `lr` override every task's settings;
+    `models` (registry names) replaces each task's default models (its experiment's
+    `models`: the paper's baseline and HNN, and D-HNN on damped tasks).
 
     `out_dir` is held for the whole call (`hamnet.runs.locks`): a second process is refused.
     Runs finished there by an earlier, interrupted call with the same settings are kept

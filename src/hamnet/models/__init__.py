@@ -40,6 +40,11 @@ def color(kind: str) -> str:
     return _REGISTRY[kind].color if kind in _REGISTRY else DynamicsModel.color
 
 
+def description(kind: str) -> str:
+    """A model's one-line description ("" for a name not registered)."""
+    return _REGISTRY[kind].description if kind in _REGISTRY else ""
+
+
 def build(kind: str, dim: int, hidden: tuple[int, ...] = (200, 200),
           generator: torch.Generator | None = None, obs_dim: int | None = None,
           residual: bool = False) -> DynamicsModel:
@@ -54,4 +59,5 @@ def build(kind: str, dim: int, hidden: tuple[int, ...] = (200, 200),
     return dynamics if obs_dim is None else LatentModel(dynamics, obs_dim, generator=generator)
 
 
-__all__ = ["DHNN", "HNN", "Baseline", "DynamicsModel", "LatentModel", "build", "check_names", "color", "names", "title"]
+__all__ = ["DHNN", "HNN", "Baseline", "DynamicsModel", "LatentModel", "build", "check_names", "color", "description",
+           "names", "title"]

@@ -14,6 +14,7 @@ class DynamicsModel(nn.Module):
     kind: str = ""   # the registry name (`hamnet.models.names()`)
     title: str = ""  # how tables and legends name it
     color: str = "tab:gray"  # its colour in every figure (a Matplotlib colour)
+    description: str = ""  # one line for `hamnet models`
 
     def __init__(self, dim: int, hidden: tuple[int, ...], residual: bool = False):
         super().__init__()

@@ -13,6 +13,7 @@ class Baseline(DynamicsModel):
     """x[batch, dim] -> dx/dt[batch, dim] by a plain MLP."""
 
     kind, title, color = "baseline", "Baseline", "tab:red"
+    description = "MLP regressing dx/dt directly (the paper's baseline)"
 
     def __init__(self, dim: int, hidden: tuple[int, ...] = (200, 200),
                  generator: torch.Generator | None = None, residual: bool = False):

@@ -21,6 +21,7 @@ class DHNN(DynamicsModel):
     """
 
     kind, title, color = "dhnn", "D-HNN", "tab:green"
+    description = "dissipative HNN: dx/dt = J grad H + grad D (Sosanya & Greydanus 2022)"
 
     def __init__(self, dim: int, hidden: tuple[int, ...] = (200, 200),
                  generator: torch.Generator | None = None, residual: bool = False):

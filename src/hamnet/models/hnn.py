@@ -19,6 +19,7 @@ class HNN(DynamicsModel):
     """
 
     kind, title, color = "hnn", "HNN", "tab:blue"
+    description = "Hamiltonian neural network: dx/dt = J grad H (Greydanus et al. 2019)"
 
     def __init__(self, dim: int, hidden: tuple[int, ...] = (200, 200),
                  generator: torch.Generator | None = None, residual: bool = False):
