@@ -347,9 +347,12 @@ T = torch.linspace(0, 1, 5)
     (X0, T, {"rtol": -1.0}, "rtol"),
     (X0, T, {"atol": float("nan")}, "atol"),
     (X0, T, {"rtol": 0.0, "atol": 0.0}, "rtol and atol"),
+    (X0, T, {"method": "leapfrog"}, "leapfrog needs a separable field"),
+    (X0, T, {"method": "yoshida4"}, "yoshida4 needs a separable field"),
 ], ids=["x0-wider-than-field", "x0-narrower-than-field", "x0-1d", "x0-3d", "x0-empty", "x0-int", "x0-nan",
         "x0-inf", "x0-list", "t-repeats", "t-decreasing", "t-int", "t-2d", "t-empty", "t-nan", "unknown-method",
-        "step-size-0", "step-size-negative", "step-size-nan", "rtol-negative", "atol-nan", "tolerances-0"])
+        "step-size-0", "step-size-negative", "step-size-nan", "rtol-negative", "atol-nan", "tolerances-0",
+        "leapfrog-not-separable", "yoshida4-not-separable"])
 def test_rollout_misuse(field2, x0, t, options, fragment) -> None:
     with pytest.raises(HamnetError, match=fragment.replace("(", r"\(")):
         hamnet.rollout(field2, x0, t, **options)

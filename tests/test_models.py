@@ -26,15 +26,15 @@ def trained() -> dict[str, hamnet.models.DynamicsModel]:
     return out
 
 
-@pytest.mark.parametrize("kind", ["baseline", "hnn"])
+@pytest.mark.parametrize("kind", hamnet.models.names())
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_time_derivative_shape_and_dtype(kind: str, dtype: torch.dtype) -> None:
     model = build(kind, 4, hidden=(16, 16), generator=torch.Generator().manual_seed(0))
     x = torch.randn(5, 4, dtype=dtype)
     out = model.time_derivative(x)
     assert out.shape == (5, 4) and out.dtype == dtype
-    if kind == "hnn":
-        assert model.hamiltonian(x).shape == (5,)
+    if model.has_hamiltonian:
+        assert model.hamiltonian(x).shape == (5,) and model.hamiltonian(x).dtype == dtype
 
 
 def test_paper_architecture() -> None:
@@ -150,3 +150,22 @@ def test_residual_layers_add_their_activation_to_their_input() -> None:
     h1 = torch.tanh(first(x))
     expected = net.output_layer(h1 + torch.tanh(second(h1)))
     torch.testing.assert_close(net(x), expected, rtol=0, atol=0)
+
+
+def test_separable_hnn_is_J_grad_of_T_plus_V_and_separable() -> None:
+    """dx/dt = J∇(T(p) + V(q)) (autograd agrees), dq/dt ignores q and dp/dt ignores p, so
+    leapfrog accepts the model's field."""
+    from hamnet.hamiltonian import hamiltonian_vector_field
+
+    model = build("hnn-separable", 4, (16, 16), generator=torch.Generator().manual_seed(0)).double()
+    x = torch.randn(25, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    field = model.time_derivative(x)
+    torch.testing.assert_close(field, hamiltonian_vector_field(model.hamiltonian, x), rtol=1e-12, atol=1e-12)
+    moved_q = torch.cat([x[:, :2] + 1.0, x[:, 2:]], dim=-1)
+    moved_p = torch.cat([x[:, :2], x[:, 2:] - 1.0], dim=-1)
+    assert torch.equal(model.time_derivative(moved_q)[:, :2], field[:, :2])
+    assert torch.equal(model.time_derivative(moved_p)[:, 2:], field[:, 2:])
+    t = torch.linspace(0, 1, 5, dtype=torch.float64)
+    assert hamnet.rollout(model.time_derivative, x[:3], t, method="leapfrog").shape == (5, 3, 4)
+    with pytest.raises(hamnet.HamnetError, match="separable"):
+        hamnet.rollout(build("hnn", 4, (16, 16)).double().time_derivative, x[:3], t, method="leapfrog")

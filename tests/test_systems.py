@@ -78,7 +78,7 @@ def test_samplers_are_seeded_and_in_range(name: str) -> None:
 def test_damped_spring_loses_energy_at_the_friction_rate() -> None:
     """dE/dt = ∇E · f = −4γp² along the damped field, and the integrated flow follows it:
     E(t) matches E(0) − ∫ 4γp² dt (trapezoid rule on a fine grid)."""
-    from hamnet.integrate import rollout
+    from hamnet.integrators import rollout
     from hamnet.systems.damped_spring import DAMPING
 
     system = hamnet.systems.get("damped-spring")

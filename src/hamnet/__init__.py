@@ -17,10 +17,10 @@ from typing import Any
 __version__ = "0.1.0"
 
 #: Public names and the submodule that defines each.
-_EXPORTS = {"HamnetError": "errors", "RunConfig": "experiments", "load": "pipeline", "rollout": "integrate"}
+_EXPORTS = {"HamnetError": "errors", "RunConfig": "experiments", "load": "pipeline", "rollout": "integrators"}
 
-__all__ = ["HamnetError", "RunConfig", "data", "errors", "experiments", "load", "metrics", "models", "objectives",
-           "pipeline", "rollout", "runs", "systems", "training"]
+__all__ = ["HamnetError", "RunConfig", "data", "errors", "experiments", "integrators", "load", "metrics", "models",
+           "objectives", "pipeline", "rollout", "runs", "systems", "training"]
 
 
 def __getattr__(name: str) -> Any:

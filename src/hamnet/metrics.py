@@ -12,7 +12,7 @@ from torch import Tensor
 
 from .data.cache import cached
 from .errors import InvalidValueError
-from .integrate import rollout
+from .integrators import rollout
 from .models import DynamicsModel
 from .objectives import Objective
 from .systems import EnergyProtocol, System

@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw  # noqa: E402
 from torch import Tensor  # noqa: E402
 
 from .atomic import atomic_path  # noqa: E402
-from .integrate import rollout  # noqa: E402
+from .integrators import rollout  # noqa: E402
 from .metrics import Rollouts, as_float64  # noqa: E402
 from .models import DynamicsModel  # noqa: E402
 from .plots import save_figure  # noqa: E402

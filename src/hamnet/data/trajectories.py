@@ -7,7 +7,7 @@ import time
 
 import torch
 
-from ..integrate import rollout
+from ..integrators import rollout
 from ..systems import System, TrajectoryRecipe
 from .cache import cached
 from .dataset import Dataset, split_blocks

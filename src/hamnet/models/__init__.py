@@ -9,12 +9,14 @@ from .base import DynamicsModel
 from .baseline import Baseline
 from .dhnn import DHNN
 from .hnn import HNN
+from .hnn_separable import SeparableHNN
 from .latent import LatentModel
 
 _REGISTRY: dict[str, type[DynamicsModel]] = {
     Baseline.kind: Baseline,
     HNN.kind: HNN,
     DHNN.kind: DHNN,
+    SeparableHNN.kind: SeparableHNN,
 }
 
 
@@ -59,5 +61,5 @@ def build(kind: str, dim: int, hidden: tuple[int, ...] = (200, 200),
     return dynamics if obs_dim is None else LatentModel(dynamics, obs_dim, generator=generator)
 
 
-__all__ = ["DHNN", "HNN", "Baseline", "DynamicsModel", "LatentModel", "build", "check_names", "color", "description",
+__all__ = ["DHNN", "HNN", "Baseline", "SeparableHNN", "DynamicsModel", "LatentModel", "build", "check_names", "color", "description",
            "names", "title"]

@@ -15,6 +15,8 @@ class DynamicsModel(nn.Module):
     title: str = ""  # how tables and legends name it
     color: str = "tab:gray"  # its colour in every figure (a Matplotlib colour)
     description: str = ""  # one line for `hamnet models`
+    #: Whether dq/dt depends on p alone and dp/dt on q alone (leapfrog applies).
+    separable: bool = False
 
     def __init__(self, dim: int, hidden: tuple[int, ...], residual: bool = False):
         super().__init__()

@@ -84,6 +84,10 @@ class LatentModel(DynamicsModel):
     def has_hamiltonian(self) -> bool:
         return hasattr(self.dynamics, "hamiltonian")
 
+    @property
+    def separable(self) -> bool:  # type: ignore[override]
+        return self.dynamics.separable
+
     def hamiltonian(self, z: Tensor) -> Tensor:
         """Learned energy of latents (HNN only).  z [N, dim] -> [N]."""
         return self.dynamics.hamiltonian(z)

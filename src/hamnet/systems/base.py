@@ -72,6 +72,9 @@ class System:
     description: ClassVar[str] = ""
     #: Whether `vector_field` is J ∇`hamiltonian` (False: a damped system whose energy decays).
     conservative: ClassVar[bool] = True
+    #: Whether dq/dt depends on p alone and dp/dt on q alone (H = T(p) + V(q)): what
+    #: `leapfrog` and `yoshida4` need (`hamnet.integrators.is_separable`).
+    separable: ClassVar[bool] = False
 
     def hamiltonian(self, x: Tensor) -> Tensor:
         """True energy.  x[..., dim] -> [...]."""

@@ -30,6 +30,7 @@ class DampedSpring(Spring):
 
     name = "damped-spring"
     conservative = False
+    separable = False  # dp/dt depends on p: friction
     recipe = dataclasses.replace(Spring.recipe, noise_std=0.03)
     description = f"mass-spring with friction, dp/dt = -2q - {2 * DAMPING:g}p, E = q^2 + p^2"
 

@@ -45,6 +45,7 @@ class NBody(System):
     n_bodies: ClassVar[int]
     masses: ClassVar[tuple[float, ...]]
     gravity: ClassVar[float] = 1.0
+    separable = True  # H = T(p) + V(q)
 
     def body_positions(self, x: Tensor) -> Tensor:
         """Body positions.  x[..., dim] -> [..., N, 2]."""

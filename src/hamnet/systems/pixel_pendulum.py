@@ -31,6 +31,7 @@ class PixelRecipe:
 class PixelPendulum(System):
     name = "pixel-pendulum"
     dim = 2
+    separable = True  # H = T(p) + V(q)
     observation_dim = 2 * 28 * 28  # two stacked 28×28 frames
     description = "Gym Pendulum-v1 frames (28×28, two stacked), latent HNN; H = 2p^2 + 3.75(1 - cos q)"
     data_source = "pixel-pendulum"

@@ -50,6 +50,7 @@ class RealPendulum(System):
 
     name = "real-pendulum"
     dim = 2
+    separable = True  # H = T(p) + V(q)
     description = "real pendulum (Schmidt & Lipson data), fitted H = 2.4(1 - cos q) + p^2"
     data_source = "real-pendulum"
     recipe = SeriesRecipe()

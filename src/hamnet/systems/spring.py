@@ -11,6 +11,7 @@ from .base import EnergyProtocol, System, TrajectoryRecipe, sample_annulus, samp
 class Spring(System):
     name = "spring"
     dim = 2
+    separable = True  # H = T(p) + V(q)
     description = "ideal mass-spring, H = q^2 + p^2"
     recipe = TrajectoryRecipe(n_trajectories=50, t_end=3.0, n_points=30, noise_std=0.1)
     energy_protocol = EnergyProtocol(n_states=15, t_end=20.0, n_points=100)

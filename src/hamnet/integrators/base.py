@@ -1,0 +1,47 @@
+"""What every fixed-step integrator offers, and the stepping they share."""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, ClassVar
+
+import torch
+from torch import Tensor
+
+VectorField = Callable[[Tensor], Tensor]
+
+
+class FixedStep:
+    """A one-step method: `step(f, x, h)` advances states x [b, dim] by a step h of
+    dx/dt = f(x). `order` is its global order of accuracy; `symplectic` whether it
+    preserves the symplectic form of a Hamiltonian flow (energy errors then stay bounded);
+    `separable` whether it needs a separable field, dq/dt = g(p), dp/dt = h(q) (H = T(p) +
+    V(q)), which it may then evaluate at mixed states."""
+
+    name: ClassVar[str]
+    order: ClassVar[int]
+    symplectic: ClassVar[bool] = False
+    separable: ClassVar[bool] = False
+
+    def step(self, f: VectorField, x: Tensor, h: float) -> Tensor:
+        raise NotImplementedError
+
+
+def integrate_fixed(method: FixedStep, f: VectorField, x0: Tensor, t: Tensor, step_size: float | None) -> Tensor:
+    """States at times `t` [T] from x0 [b, dim] by `method`: each interval of `t` in equal
+    steps no longer than `step_size` (one step per interval if None).  -> [T, b, dim]."""
+    states = [x0]
+    x = x0
+    gaps = (t[1:] - t[:-1]).tolist()
+    for gap in gaps:
+        steps = 1 if step_size is None else max(1, math.ceil(gap / step_size - 1e-9))
+        h = gap / steps
+        for _ in range(steps):
+            x = method.step(f, x, h)
+        states.append(x)
+    return torch.stack(states)
+
+
+def split_field(f: VectorField, x: Tensor) -> tuple[Tensor, Tensor]:
+    """(dq/dt, dp/dt) of f at x, each [b, dim/2]."""
+    return f(x).chunk(2, dim=-1)
