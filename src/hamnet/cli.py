@@ -23,6 +23,23 @@ DataDir = typer.Option(None, "--data-dir", help="Folder with data files (default
                                                  "then ../shared/data beside the repository).")
 
 
+Objective = typer.Option(None, help="Training objective (default: the preset's, derivative): derivative "
+                                    "(dx/dt MSE) or rollout (unroll the model and match the observed trajectory).")
+Unroll = typer.Option(None, help="Rollout objective: steps unrolled per window (default 8).")
+Integrator = typer.Option(None, help="Rollout objective: rk4 (default), implicit-midpoint, euler, or leapfrog / "
+                                     "yoshida4 for a separable model (hnn-separable).")
+
+
+def _objective_options(objective: str | None, unroll: int | None, integrator: str | None) -> dict | None:
+    """The rollout objective's settings from the command line (None: none given)."""
+    if unroll is None and integrator is None:
+        return None
+    if objective != "rollout":
+        raise InvalidValueError("--unroll and --integrator are settings of --objective rollout")
+    check_count(unroll, "--unroll")
+    return {k: v for k, v in (("unroll", unroll), ("integrator", integrator)) if v is not None}
+
+
 class Interrupted(Exception):
     """Ctrl-C during a command; the message says how to continue."""
 
@@ -98,11 +115,15 @@ def train(
                                 "(same settings); a finished run is left as it is."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace the run in OUT (all its files) "
                                    "if it holds one."),
+    objective: Optional[str] = Objective,
+    unroll: Optional[int] = Unroll,
+    integrator: Optional[str] = Integrator,
     data_dir: Optional[Path] = DataDir,
 ) -> None:
     """Train one model on one task into a run directory."""
     if resume and overwrite:
         raise InvalidValueError("pass --resume or --overwrite, not both")
+    options = _objective_options(objective, unroll, integrator)
     check_seed(seed)
     check_steps(steps)
     check_lr(lr)
@@ -112,7 +133,8 @@ def train(
     from .pipeline import train_run
     from .runs.files import CHECKPOINT, RunState, run_state
 
-    config = RunConfig.for_task(task, model, seed, preset, steps, _check_device(device), data_dir, lr=lr)
+    config = RunConfig.for_task(task, model, seed, preset, steps, _check_device(device), data_dir, lr=lr,
+                                objective=objective, objective_options=options)
     before = run_state(out) if out.is_dir() else RunState.NEW
     if resume and before is RunState.UNFINISHED and not (out / CHECKPOINT).exists():
         log(f"no checkpoint in {out}: training from the start")
@@ -169,6 +191,9 @@ def reproduce(
                                    "(default: one baseline-vs-HNN figure per task)."),
     jobs: Optional[int] = typer.Option(None, help="Single-threaded jobs side by side (default: one per "
                                        "core on the CPU, 1 on a GPU); results do not depend on it."),
+    objective: Optional[str] = Objective,
+    unroll: Optional[int] = Unroll,
+    integrator: Optional[str] = Integrator,
 ) -> None:
     """Train and evaluate the models (baseline and HNN; D-HNN too on damped tasks) on every task of a
     preset; write results.{json,md,csv} and figures.
@@ -179,6 +204,7 @@ def reproduce(
         raise InvalidValueError(f"pass --quick or --preset {preset}, not both")
     check_count(seeds, "--seeds", MAX_SEEDS)
     check_count(jobs, "--jobs")
+    options = _objective_options(objective, unroll, integrator)
     task_list = _names(tasks, "--tasks", "task", "; see `hamnet tasks`")
     model_list = _names(models, "--models", "model")
     check_steps(steps)
@@ -192,7 +218,7 @@ def reproduce(
                        "unfinished ones resume from their last checkpoint"):
         run_reproduce(task_list, "quick" if quick else preset or "full", seeds, out, data_dir, _check_device(device),
                       steps=steps, lr=lr, command=command, run_plots=run_plots, jobs=jobs,
-                      models=model_list)
+                      models=model_list, objective=objective, objective_options=options)
     typer.echo((out / "results.md").read_text(encoding="utf-8"))
 
 

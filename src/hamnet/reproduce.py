@@ -92,6 +92,8 @@ def reproduce(
     run_plots: bool = False,
     jobs: int | None = None,
     models: list[str] | None = None,
+    objective: str | None = None,
+    objective_options: dict[str, Any] | None = None,
 ) -> list[Record]:
     """Run `preset` for each task × model × seed into `out_dir/runs/` and write the results,
     with one figure per task comparing its models (seed 0) in `out_dir/figures/` and, with
@@ -104,7 +106,8 @@ def reproduce(
     Tasks whose data file is missing are skipped with one line naming the file. `tasks`
     and `seeds` default to the preset's; `steps` and `lr` override every task's settings;
     `models` (registry names) replaces each task's default models (its experiment's
-    `models`: the paper's baseline and HNN, and D-HNN on damped tasks).
+    `models`: the paper's baseline and HNN, and D-HNN on damped tasks); `objective` (with
+    `objective_options`) each task's training objective.
 
     `out_dir` is held for the whole call (`hamnet.runs.locks`): a second process is refused.
     Runs finished there by an earlier, interrupted call with the same settings are kept
@@ -122,8 +125,8 @@ def reproduce(
     chosen = {task: list(models or experiments.get(task, preset).models) for task in tasks}
 
     def configs(task: str, model: str) -> list[RunConfig]:
-        return [RunConfig.for_task(task, model, seed, preset, steps, device, data_dir, lr)
-                for seed in range(n_seeds)]
+        return [RunConfig.for_task(task, model, seed, preset, steps, device, data_dir, lr, objective,
+                                   objective_options) for seed in range(n_seeds)]
 
     for task in tasks:
         for model in chosen[task]:

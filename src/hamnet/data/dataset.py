@@ -51,6 +51,34 @@ class Dataset:
         t = self.extras["t_test"].to(torch.float64)
         return t - t[0], self.x_test.to(torch.float64).unsqueeze(1), self.x_test[:1]
 
+    def windows(self, split: str, k: int) -> tuple[Tensor, Tensor]:
+        """Every run of k + 1 consecutive observed states of the `split` ("train", "test")
+        and its k time steps: (window[M, k+1, dim], dt[M, k]), for objectives that unroll
+        a model (`hamnet.objectives.rollout`).
+
+        Trajectories sampled on one grid (`extras["t"]`, [T]; the split holds whole
+        trajectories of T points) give T − k windows each; a measured series
+        (`extras["t_<split>"]`) gives windows along it, its uneven steps included.
+        """
+        x = self.x_train if split == "train" else self.x_test
+        if "t" in self.extras:
+            t = self.extras["t"].to(x.dtype)
+            if x.shape[0] % t.numel():
+                raise InvalidValueError(f"the {split} split ({x.shape[0]} states) does not hold whole trajectories "
+                                        f"of {t.numel()} points")
+            x, steps = x.reshape(-1, t.numel(), x.shape[-1]), t[1:] - t[:-1]
+        elif f"t_{split}" in self.extras:
+            t = self.extras[f"t_{split}"].to(x.dtype)
+            x, steps = x.unsqueeze(0), t[1:] - t[:-1]
+        else:
+            raise InvalidValueError("this data set has no time stamps to cut windows from (extras['t'])")
+        if x.shape[1] <= k:
+            raise InvalidValueError(f"an unroll of {k} steps needs trajectories of more than {k} points; "
+                                    f"the {split} split's have {x.shape[1]}")
+        window = x.unfold(1, k + 1, 1).transpose(-1, -2).reshape(-1, k + 1, x.shape[-1])
+        dt = steps.unfold(0, k, 1).expand(x.shape[0], -1, -1).reshape(-1, k)
+        return window.contiguous(), dt.contiguous()
+
     def tensors(self) -> dict[str, Tensor]:
         """All tensors by name (for caching)."""
         base = {"x_train": self.x_train, "dxdt_train": self.dxdt_train,

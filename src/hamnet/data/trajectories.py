@@ -31,7 +31,8 @@ def generate_trajectories(
 def trajectory_dataset(
     system: System, recipe: TrajectoryRecipe, seed: int, use_cache: bool = True
 ) -> Dataset:
-    """The paper's data set for `system`: noisy states, noiseless targets, block split.
+    """The paper's data set for `system`: noisy states, noiseless targets, block split
+    (whole trajectories, in order; `extras["t"]` is their common time grid).
 
     Deterministic for (`system`, `recipe`, `seed`); cached on disk under that key.
     """
@@ -52,4 +53,6 @@ def trajectory_dataset(
 
     spec = {"name": system.name, "recipe": dataclasses.asdict(recipe), "seed": seed}
     tensors, info = cached(spec, build, use_cache=use_cache)
-    return Dataset.from_tensors(tensors, info)
+    data = Dataset.from_tensors(tensors, info)
+    data.extras["t"] = torch.linspace(0.0, recipe.t_end, recipe.n_points, dtype=torch.float64)  # every trajectory's grid
+    return data

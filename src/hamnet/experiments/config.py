@@ -32,16 +32,20 @@ class RunConfig:
     hidden: tuple[int, ...] = (200, 200)
     residual: bool = False  # residual hidden layers (`hamnet.models.mlp.MLP`)
     objective: str | None = None  # a `hamnet.objectives` name (None in configs older than the field)
+    objective_options: dict[str, Any] = field(default_factory=dict)  # its settings (rollout: unroll, integrator)
     device: str = "cpu"
     data_dir: str | None = None  # where data files are read from (None: the default lookup)
 
     @classmethod
     def for_task(cls, task: str, model: str, seed: int = 0, preset: str = "full",
                  steps: int | None = None, device: str = "cpu",
-                 data_dir: str | Path | None = None, lr: float | None = None) -> "RunConfig":
+                 data_dir: str | Path | None = None, lr: float | None = None,
+                 objective: str | None = None, objective_options: dict[str, Any] | None = None) -> "RunConfig":
         """The config of `preset` for `task` (raises on unknown task, model or preset).
 
-        `steps` and `lr` override the preset's training settings.
+        `steps` and `lr` override the preset's training settings; `objective` its objective
+        (then with `objective_options`, else the objective's defaults), `objective_options`
+        alone its objective's settings.
         """
         check_seed(seed, "seed")
         check_steps(steps)
@@ -52,13 +56,17 @@ class RunConfig:
         system = systems.get(task)
         recipe = dataclasses.replace(system.recipe, **experiment.recipe) if system.recipe else None
         protocol = dataclasses.replace(system.energy_protocol, **experiment.protocol)
+        options = dict(objective_options or {})
+        if not objective:  # the experiment's objective, its settings updated by the given ones
+            options = experiment.objective_options | options
         config = cls(task=task, model=model, seed=seed, preset=preset, train=train_settings,
                      recipe=dataclasses.asdict(recipe) if recipe else {},
                      protocol=dataclasses.asdict(protocol), hidden=experiment.hidden,
-                     residual=experiment.residual, objective=experiment.objective, device=device,
+                     residual=experiment.residual, objective=objective or experiment.objective,
+                     objective_options=options, device=device,
                      data_dir=str(data_dir) if data_dir else None)
         config.validate()
-        return config
+        return config.with_defaults()
 
     def validate(self) -> None:
         """Raise a `HamnetError` naming the first field that is unknown, of the wrong kind or
@@ -67,12 +75,15 @@ class RunConfig:
         if self.model not in models.names():
             models.build(self.model, 2)  # raises UnknownNameError with the known names
         check_seed(self.seed, "seed")
+        if not isinstance(self.objective_options, dict):
+            raise InvalidValueError(f"objective_options must be a mapping, got {self.objective_options!r}")
         if self.objective is not None:
-            objective = objectives.get(self.objective)  # raises UnknownNameError with the known names
+            objective = objectives.get(self.objective, self.objective_options)  # raises naming the problem
             if objective.observations != (system.observation_dim is not None):
-                data = "observations" if system.observation_dim is not None else "states and their derivatives"
+                data = "observations" if system.observation_dim is not None else "states"
                 raise InvalidValueError(f"objective {self.objective!r} does not fit task {self.task!r}, whose "
                                         f"data are {data}")
+            objective.check_model(self.model, models.is_separable(self.model))
         if not (self.hidden and all(type(h) is int and h > 0 for h in self.hidden)):
             raise InvalidValueError(f"hidden sizes must be positive integers, got {list(self.hidden)}")
         _check_fields("train", dataclasses.asdict(self.train), TrainSettings())
@@ -102,9 +113,9 @@ class RunConfig:
         return cls(**raw)
 
     def with_defaults(self) -> "RunConfig":
-        """This config with every recipe and protocol field spelled out (the system's defaults
-        for those not given): a config.json of an earlier version, which lacks fields added
-        since, compares equal to today's config of the same run."""
+        """This config with every recipe, protocol and objective setting spelled out (the
+        defaults for those not given): a config.json of an earlier version, which lacks
+        fields added since, compares equal to today's config of the same run."""
         system = systems.get(self.task)
         recipe = dataclasses.asdict(dataclasses.replace(system.recipe, **self.recipe)) if system.recipe else {}
         protocol = dataclasses.asdict(dataclasses.replace(system.energy_protocol, **self.protocol))
@@ -113,7 +124,9 @@ class RunConfig:
             table = presets.PRESETS.get(self.preset)
             objective = table.experiments[self.task].objective if table and self.task in table.experiments \
                 else presets.Experiment(TrainSettings()).objective
-        return dataclasses.replace(self, recipe=recipe, protocol=protocol, objective=objective)
+        options = objectives.get(objective, self.objective_options).settings()
+        return dataclasses.replace(self, recipe=recipe, protocol=protocol, objective=objective,
+                                   objective_options=options)
 
 
 def _same_kind(value: Any, default: Any) -> bool:

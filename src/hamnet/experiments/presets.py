@@ -22,7 +22,7 @@ PAPER_MODELS = ("baseline", "hnn")
 @dataclass(frozen=True)
 class Experiment:
     """Training settings plus overrides of the system's `recipe` / `energy_protocol` fields,
-    the training objective its data call for (`hamnet.objectives`), the models' hidden
+    the training objective its data call for (`hamnet.objectives`, with its settings), the models' hidden
     widths (`residual`: residual hidden layers), and the models `reproduce` compares on
     the task by default (registry names)."""
 
@@ -33,6 +33,7 @@ class Experiment:
     hidden: tuple[int, ...] = (200, 200)
     residual: bool = False
     objective: str = "derivative"
+    objective_options: dict[str, Any] = field(default_factory=dict)
 
 
 #: Models compared on dissipative tasks: the paper's two and the dissipative HNN.

@@ -47,6 +47,11 @@ def description(kind: str) -> str:
     return _REGISTRY[kind].description if kind in _REGISTRY else ""
 
 
+def is_separable(kind: str) -> bool:
+    """Whether a model of `kind` has a separable field (dq/dt from p alone, dp/dt from q alone)."""
+    return bool(_REGISTRY[kind].separable) if kind in _REGISTRY else False
+
+
 def build(kind: str, dim: int, hidden: tuple[int, ...] = (200, 200),
           generator: torch.Generator | None = None, obs_dim: int | None = None,
           residual: bool = False) -> DynamicsModel:
@@ -62,4 +67,4 @@ def build(kind: str, dim: int, hidden: tuple[int, ...] = (200, 200),
 
 
 __all__ = ["DHNN", "HNN", "Baseline", "SeparableHNN", "DynamicsModel", "LatentModel", "build", "check_names", "color", "description",
-           "names", "title"]
+           "is_separable", "names", "title"]

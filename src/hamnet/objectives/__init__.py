@@ -6,14 +6,18 @@ not by the model class; a new one is one file plus one registry line.
 
 from __future__ import annotations
 
-from ..errors import UnknownNameError
+from typing import Any
+
+from ..errors import InvalidValueError, UnknownNameError
 from .autoencoder import AutoencoderObjective
 from .base import Objective
 from .derivative import DerivativeMSE
+from .rollout import RolloutObjective
 
 _REGISTRY: dict[str, type[Objective]] = {
     DerivativeMSE.name: DerivativeMSE,
     AutoencoderObjective.name: AutoencoderObjective,
+    RolloutObjective.name: RolloutObjective,
 }
 
 
@@ -22,12 +26,15 @@ def names() -> list[str]:
     return list(_REGISTRY)
 
 
-def get(name: str) -> Objective:
-    """The objective called `name`; raises `UnknownNameError` listing the known ones."""
+def get(name: str, options: dict[str, Any] | None = None) -> Objective:
+    """The objective called `name` with its settings `options` (keyword arguments); raises
+    `UnknownNameError` listing the known ones, `InvalidValueError` for a bad setting."""
+    if name not in _REGISTRY:
+        raise UnknownNameError(f"unknown objective {name!r}; known objectives: {', '.join(names())}")
     try:
-        return _REGISTRY[name]()
-    except KeyError:
-        raise UnknownNameError(f"unknown objective {name!r}; known objectives: {', '.join(names())}") from None
+        return _REGISTRY[name](**(options or {}))
+    except TypeError as exc:
+        raise InvalidValueError(f"objective {name!r} takes no such setting: {exc}") from None
 
 
-__all__ = ["AutoencoderObjective", "DerivativeMSE", "Objective", "get", "names"]
+__all__ = ["AutoencoderObjective", "DerivativeMSE", "Objective", "RolloutObjective", "get", "names"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from torch import Tensor
 
@@ -12,11 +12,25 @@ from ..models import DynamicsModel
 class Objective:
     """A training objective. `terms(model, *batch)` gives per-sample terms, each [N];
     `"loss"` is what training minimises (its mean), the others are its parts, reported
-    beside it. Subclasses set `name` (the registry key) and implement `terms`."""
+    beside it. `tensors(data, split)` picks what it trains on from a data set (first axis:
+    samples). Subclasses set `name` (the registry key) and implement `terms`; one with
+    settings takes them as keyword arguments and reports them in `settings()`."""
 
     name: ClassVar[str]
-    #: Whether it trains a model of observations on pairs of them (else states and dx/dt).
+    #: Whether it trains a model of observations on pairs of them (else states).
     observations: ClassVar[bool] = False
+
+    def tensors(self, data: Any, split: str) -> tuple[Tensor, ...]:
+        """The `split` ("train" or "test") tensors of `data` this objective takes: the data
+        set's own pairs, (x, dx/dt) or (x_t, x_{t+1})."""
+        return data.train_tensors() if split == "train" else data.test_tensors()
+
+    def settings(self) -> dict[str, Any]:
+        """Its settings, as saved in a run's config (`objective_options`)."""
+        return {}
+
+    def check_model(self, kind: str, separable: bool) -> None:
+        """Raise `InvalidValueError` if a model of `kind` cannot train with it."""
 
     def terms(self, model: DynamicsModel, *batch: Tensor) -> dict[str, Tensor]:
         raise NotImplementedError
@@ -26,4 +40,4 @@ class Objective:
         return self.terms(model, *batch)["loss"].mean()
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.settings().items())})"

@@ -24,5 +24,7 @@ def build_model(config: RunConfig, seeded: bool = True) -> DynamicsModel:
 
 
 def build_objective(config: RunConfig) -> Objective:
-    """The run's training objective (configs of earlier versions: the one their task implied)."""
-    return objectives.get(config.with_defaults().objective)
+    """The run's training objective with its settings (configs of earlier versions: the one
+    their task implied)."""
+    config = config.with_defaults()
+    return objectives.get(config.objective, config.objective_options)

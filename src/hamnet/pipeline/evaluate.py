@@ -44,8 +44,8 @@ def evaluate_run(run_dir: str | Path) -> dict[str, float]:
     with exclusive(run_dir):
         stamp = fingerprint(run_dir)
         metrics: dict[str, float] = {}
-        for split, tensors in (("train", data.train_tensors()), ("test", data.test_tensors())):
-            for term, estimate in loss_estimates(model, objective, tensors).items():
+        for split in ("train", "test"):
+            for term, estimate in loss_estimates(model, objective, objective.tensors(data, split)).items():
                 name = f"{split}_loss" if term == "loss" else f"{split}_loss_{term}"
                 metrics |= {name: estimate.mean, f"{name}_se": estimate.se}
         rollouts = rollouts_for(config, model, data)

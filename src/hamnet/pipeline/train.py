@@ -66,10 +66,11 @@ def train_runs(configs: list[RunConfig], run_dirs: list[str | Path], resume: boo
             for i in todo:
                 open_run(configs[i], dirs[i], overwrite=True)  # start over
         models = [build_model(configs[i]).to(configs[i].device) for i in todo]
+        objective = build_objective(configs[0])
         try:
-            histories = train(models, [datasets[i].train_tensors() for i in todo],
-                              [datasets[i].test_tensors() for i in todo], configs[0].train,
-                              [derive_seed(configs[i].seed, "batches") for i in todo], build_objective(configs[0]),
+            histories = train(models, [objective.tensors(datasets[i], "train") for i in todo],
+                              [objective.tensors(datasets[i], "test") for i in todo], configs[0].train,
+                              [derive_seed(configs[i].seed, "batches") for i in todo], objective,
                               checkpoints, resume=True, show_progress=show_progress,
                               on_step=on_step) if todo else []
         except TrainingDivergedError:

@@ -1,0 +1,63 @@
+"""Rollout training (SRNN / HNN-with-integrator style): unroll the learned field k steps
+with an integrator from an observed state and match the observed trajectory.
+
+It needs no derivative estimate: only samples of x(t) (windows of k + 1 consecutive
+observations and their time steps, `Dataset.windows`), so it also fits data where dx/dt
+was never measured. The gradient flows back through every integrator step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ..errors import InvalidValueError
+from ..integrators import FIXED_STEP
+from ..models import DynamicsModel
+from .base import Objective
+
+#: Integrators a rollout may train through (the adaptive dopri5 is for evaluation).
+INTEGRATORS = tuple(FIXED_STEP)
+MAX_UNROLL = 1000
+
+
+class RolloutObjective(Objective):
+    """Batch (window[N, k+1, dim], dt[N, k]): from window[:, 0], `unroll` = k steps of the
+    model's field by `integrator`, step i over dt[:, i] in `substeps` equal parts; per
+    sample the MSE of the k predicted states against window[:, 1:], [N]."""
+
+    name = "rollout"
+
+    def __init__(self, unroll: int = 8, integrator: str = "rk4", substeps: int = 1):
+        if isinstance(unroll, bool) or not isinstance(unroll, int) or not 1 <= unroll <= MAX_UNROLL:
+            raise InvalidValueError(f"unroll must be an integer between 1 and {MAX_UNROLL}, got {unroll!r}")
+        if integrator not in INTEGRATORS:
+            raise InvalidValueError(f"the rollout objective's integrator must be one of {', '.join(INTEGRATORS)}, "
+                                    f"got {integrator!r}")
+        if isinstance(substeps, bool) or not isinstance(substeps, int) or not 1 <= substeps <= MAX_UNROLL:
+            raise InvalidValueError(f"substeps must be an integer between 1 and {MAX_UNROLL}, got {substeps!r}")
+        self.unroll, self.integrator, self.substeps = unroll, integrator, substeps
+        self.method = FIXED_STEP[integrator]()
+
+    def settings(self) -> dict[str, Any]:
+        return {"unroll": self.unroll, "integrator": self.integrator, "substeps": self.substeps}
+
+    def check_model(self, kind: str, separable: bool) -> None:
+        if self.method.separable and not separable:
+            raise InvalidValueError(f"the rollout objective's integrator {self.integrator} needs a separable model "
+                                    f"(H = T(p) + V(q)), and {kind} is not: use hnn-separable, or implicit-midpoint "
+                                    "or rk4")
+
+    def tensors(self, data: Any, split: str) -> tuple[Tensor, ...]:
+        return data.windows(split, self.unroll)
+
+    def terms(self, model: DynamicsModel, window: Tensor, dt: Tensor) -> dict[str, Tensor]:
+        x, predicted = window[:, 0], []
+        for i in range(self.unroll):
+            h = (dt[:, i] / self.substeps).unsqueeze(-1)
+            for _ in range(self.substeps):
+                x = self.method.step(model.time_derivative, x, h)
+            predicted.append(x)
+        return {"loss": (window[:, 1:] - torch.stack(predicted, dim=1)).pow(2).mean(dim=(1, 2))}
