@@ -23,6 +23,9 @@ METRIC_TITLES = {"train_loss": "Train loss (dx/dt MSE; pixel pendulum: the paper
                  "state_mse": "State MSE along rollouts (ours only: the distance from the reference, mean over time)"}
 #: Metrics shown as tables of their own besides the published ones (no published numbers).
 ROLLOUT_METRICS = ("state_mse",)
+#: The long-horizon metrics (`hamnet.horizon`), shown together in one table.
+HORIZON_METRICS = {"horizon_error": "geo-mean relative error", "horizon_floor": "chaos floor",
+                   "valid_time": "valid time (median)", "energy_drift": "energy drift at T"}
 
 
 def summarise(records: Iterable[Record], metric: str) -> dict[tuple[str, str], tuple[float, float, int]]:
@@ -85,6 +88,21 @@ def markdown_table(records: list[Record], metric: str, reference: str | None = "
     return "\n".join(lines)
 
 
+def horizon_table(records: list[Record]) -> str:
+    """Task × model rows of the long-horizon metrics (mean over seeds ± SE)."""
+    summaries = {metric: summarise(records, metric) for metric in HORIZON_METRICS}
+    lines = ["| task | model | " + " | ".join(HORIZON_METRICS.values()) + " |",
+             "|---|---|" + "---|" * len(HORIZON_METRICS)]
+    for task in dict.fromkeys(r["task"] for r in records):
+        for model in models_in(records):
+            if (task, model) not in summaries["horizon_error"]:
+                continue
+            cells = [_fmt(*summaries[m][(task, model)][:2]) if (task, model) in summaries[m] else "—"
+                     for m in HORIZON_METRICS]
+            lines.append(f"| {task} | {models.title(model)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def notes(records: list[Record]) -> list[str]:
     """One line per run that diverged in training or whose metric is not finite."""
     out = []
@@ -125,8 +143,12 @@ def render_markdown(records: list[Record], header: str = "", reference: str | No
     for metric in ROLLOUT_METRICS:
         if any(metric in r for r in records):
             parts += [f"### {METRIC_TITLES[metric]}", markdown_table(records, metric, None)]
+    if any("horizon_error" in r for r in records):
+        parts += ["### Long horizons (ours: 10× the training horizon from 15 held-out states; docs/tasks.md)",
+                  horizon_table(records)]
     extra = [k for k in dict.fromkeys(k for r in records for k in r)
-             if k not in (*METRICS, *ROLLOUT_METRICS, "train_seconds", "diverged_rollouts") and not k.endswith("_se")
+             if k not in (*METRICS, *ROLLOUT_METRICS, *HORIZON_METRICS, "train_seconds", "diverged_rollouts")
+             and not k.endswith("_se")
              and not k.startswith("paper_") and isinstance(next(r[k] for r in records if k in r), float)]
     if extra:
         rows = []

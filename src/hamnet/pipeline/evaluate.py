@@ -11,6 +11,7 @@ from safetensors.torch import save_file
 from .. import systems
 from ..atomic import atomic_path, write_text
 from ..experiments import RunConfig
+from ..horizon import applies, long_horizon_metrics
 from ..metrics import (Rollouts, diverged_fraction, energy_mse, evaluation_rollouts, loss_estimates,
                        reversibility_error, state_mse)
 from ..models import DynamicsModel
@@ -34,7 +35,9 @@ def evaluate_run(run_dir: str | Path) -> dict[str, float]:
     Metrics: `train_loss`, `test_loss` (the run's training objective, and its parts where
     it has several, e.g. `test_loss_autoencoder`), `energy_mse` (`inf` where a rollout left
     the finite numbers), `state_mse` (the rollout's distance from the reference), each with
-    `_se`; `reversibility_error` where the protocol asks for it; `train_seconds`.
+    `_se`; for generated trajectory data the long-horizon metrics (`hamnet.horizon`:
+    `horizon_error`, `horizon_floor`, `valid_time`, `energy_drift`); `reversibility_error`
+    where the protocol asks for it; `train_seconds`.
     """
     run_dir = Path(run_dir)
     config = load_config(run_dir)
@@ -55,6 +58,9 @@ def evaluate_run(run_dir: str | Path) -> dict[str, float]:
         metrics |= {"state_mse": strayed.mean, "state_mse_se": strayed.se}
         if diverged_fraction(rollouts) > 0:
             metrics["diverged_rollouts"] = diverged_fraction(rollouts)
+        system = systems.get(config.task)
+        if applies(system, system.recipe):
+            metrics |= long_horizon_metrics(system, model, config.recipe["t_end"])
         if protocol.reversibility_steps:
             reversibility = reversibility_error(model, rollouts, protocol.reversibility_steps)
             metrics |= {"reversibility_error": reversibility.mean, "reversibility_error_se": reversibility.se}

@@ -1,0 +1,115 @@
+"""Long-horizon metrics: how long a learned simulator stays right, measured against the
+system's own sensitivity (the chaos floor).
+
+From `n_states` held-out initial states (the energy protocol's sampler with another seed),
+the true flow and the model are rolled out over `factor` × the training horizon; also the
+true flow from each state perturbed by `perturbation` (relative). With the relative state
+error e(t) = ‖x̂ − x‖ / (‖x̂‖ + ‖x‖) (Finzi et al. 2020):
+- `horizon_error`: per state the geometric mean of e over the rollout's times t > 0, then
+  the mean over states (± SE);
+- `horizon_floor`: the same between the true and the perturbed true flow: the error any
+  model must make from a 1e-4 uncertainty in its initial state;
+- `valid_time`: per state the first time e(t) exceeds `threshold` (the horizon if never),
+  median over states;
+- `energy_drift`: |H(x̂_T) − H(x_T)| / |H(x_0)| at the horizon with the system's true H,
+  mean over states (for a conservative system H(x_T) = H(x_0)).
+Only for systems whose data come from a `TrajectoryRecipe` (its `t_end` is the training
+horizon) and whose models see states.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .data.cache import cached
+from .integrators import rollout
+from .models import DynamicsModel
+from .systems import System, TrajectoryRecipe
+
+#: Held-out initial states: another seed than the energy protocol's (0) and the data's.
+HORIZON_SEED = 1
+#: Tolerance of the model's rollout: its error stays far below the chaos floor the metric
+#: resolves (≥ 5e-5 for a 1e-4 nudge), at a third of the steps of rtol 1e-9.
+MODEL_RTOL = 1e-7
+
+
+@dataclass(frozen=True)
+class HorizonProtocol:
+    """`factor` × the training horizon, `n_points` times, `n_states` initial states;
+    `threshold` of e(t) for the valid time; `perturbation` of the chaos floor."""
+
+    factor: float = 10.0
+    n_states: int = 15
+    n_points: int = 200
+    threshold: float = 0.1
+    perturbation: float = 1e-4
+
+
+def applies(system: System, recipe: object) -> bool:
+    """Whether the long-horizon metrics are defined for `system` with data `recipe`."""
+    return isinstance(recipe, TrajectoryRecipe) and system.observation_dim is None
+
+
+def relative_error(a: Tensor, b: Tensor) -> Tensor:
+    """‖a − b‖ / (‖a‖ + ‖b‖) over the last axis (NaN or inf states: 1, the largest value)."""
+    error = (a - b).norm(dim=-1) / (a.norm(dim=-1) + b.norm(dim=-1))
+    return error.nan_to_num(nan=1.0, posinf=1.0).clamp(max=1.0)
+
+
+def _truth(system: System, t_end: float, protocol: HorizonProtocol) -> dict[str, Tensor]:
+    """Held-out x0 [b, dim], times t [T], the true flow and the perturbed true flow [T, b, dim] (cached)."""
+
+    def build() -> tuple[dict[str, Tensor], dict[str, float]]:
+        generator = torch.Generator().manual_seed(HORIZON_SEED)
+        x0 = system.sample_evaluation_initial(protocol.n_states, generator).to(torch.float64)
+        direction = torch.randn(x0.shape, generator=generator, dtype=torch.float64)
+        direction = direction / direction.norm(dim=-1, keepdim=True)
+        nudged = x0 + protocol.perturbation * x0.norm(dim=-1, keepdim=True) * direction
+        t = torch.linspace(0.0, protocol.factor * t_end, protocol.n_points, dtype=torch.float64)
+        with torch.no_grad():
+            both = rollout(system.vector_field, torch.cat([x0, nudged]), t, rtol=1e-10, atol=1e-10)
+        return {"x0": x0, "t": t, "true": both[:, :len(x0)], "nudged": both[:, len(x0):]}, {}
+
+    spec = {"name": f"{system.name}-horizon", "t_end": t_end, "seed": HORIZON_SEED,
+            **{k: v for k, v in protocol.__dict__.items()}}
+    return cached(spec, build)[0]
+
+
+def _geometric_means(error: Tensor) -> np.ndarray:
+    """Per state the geometric mean over times t > 0 of error [T, b].  -> [b]."""
+    return error[1:].clamp_min(1e-300).log().mean(dim=0).exp().numpy()
+
+
+def long_horizon_metrics(system: System, model: DynamicsModel, t_end: float,
+                         protocol: HorizonProtocol = HorizonProtocol(), method: str = "dopri5",
+                         step_size: float | None = None) -> dict[str, float]:
+    """The metrics above for `model` (rolled out in float64 by `method`), with `_se` where
+    they are means. `t_end`: the training data's horizon."""
+    truth = _truth(system, t_end, protocol)
+    model64 = copy.deepcopy(model).double().eval()
+    t, true = truth["t"], truth["true"]
+    with torch.no_grad():
+        predicted = rollout(model64.time_derivative, truth["x0"], t, method=method, rtol=MODEL_RTOL, atol=MODEL_RTOL,
+                            step_size=step_size)
+    error, floor = relative_error(predicted, true), relative_error(truth["nudged"], true)
+    per_state, per_floor = _geometric_means(error), _geometric_means(floor)
+    beyond = error > protocol.threshold  # [T, b]
+    first = torch.where(beyond.any(dim=0), beyond.float().argmax(dim=0), torch.tensor(len(t) - 1))
+    energy = system.hamiltonian
+    drift = ((energy(predicted[-1]) - energy(true[-1])).abs() / energy(truth["x0"]).abs()).nan_to_num(nan=np.inf)
+    out = {"horizon_error": float(per_state.mean()), "horizon_error_se": _se(per_state),
+           "horizon_floor": float(per_floor.mean()), "horizon_floor_se": _se(per_floor),
+           "valid_time": float(t[first].median()), "energy_drift": float(drift.mean()),
+           "energy_drift_se": _se(drift.numpy())}
+    return out
+
+
+def _se(values: np.ndarray) -> float:
+    """Standard error of a mean (nan for one value; nan where a value is infinite)."""
+    with np.errstate(invalid="ignore"):  # inf - inf in the spread of diverged rollouts
+        return float(np.std(values) / np.sqrt(len(values))) if len(values) > 1 else float("nan")
