@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 from torch import Tensor  # noqa: E402
 
-from .atomic import atomic_path  # noqa: E402
+from .figure_files import save_figure  # noqa: E402
 from .metrics import Rollouts, as_float64  # noqa: E402
 from .models import DynamicsModel  # noqa: E402
 from .models import color as model_color  # noqa: E402
@@ -30,14 +30,6 @@ SHOWN = 5
 def color_of(label: str) -> str:
     """The colour of the model named `label` (its registry entry's)."""
     return model_color(label)
-
-
-def save_figure(fig: plt.Figure, path: Path) -> Path:
-    """Write `fig` as PNG atomically and close it."""
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return path
 
 
 def vector_fields(system: System, models: dict[str, DynamicsModel], extent: float, title: str) -> plt.Figure:
