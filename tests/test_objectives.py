@@ -94,3 +94,12 @@ def test_a_rollout_run_saves_its_settings_and_evaluates(tmp_path) -> None:
         RunConfig.for_task("spring", "hnn", objective="rollout", objective_options={"integrator": "yoshida4"})
     with pytest.raises(InvalidValueError, match="does not fit task 'pixel-pendulum'"):
         RunConfig.for_task("pixel-pendulum", "hnn", objective="rollout")
+
+
+def test_reproduce_with_another_objective_sets_no_published_numbers_beside_it(tmp_path) -> None:
+    from hamnet.reproduce import reproduce
+
+    records = reproduce(["spring"], "full", seeds=1, out_dir=tmp_path, steps=5, show_progress=False, jobs=1,
+                        models=["hnn"], objective="rollout", objective_options={"unroll": 2})
+    assert "paper_test_loss" not in records[0] and "horizon_error" in records[0]
+    assert "(paper)" not in (tmp_path / "results.md").read_text()

@@ -17,8 +17,10 @@ from .paper import METRICS
 
 Record = dict[str, Any]
 
-METRIC_TITLES = {"train_loss": "Train loss (dx/dt MSE; pixel pendulum: the paper's whole objective)",
-                 "test_loss": "Test loss (dx/dt MSE; pixel pendulum: the paper's whole objective)",
+METRIC_TITLES = {"train_loss": "Train loss (the training objective: dx/dt MSE; pixel pendulum: the paper's whole "
+                               "objective; rollout: the unrolled states' MSE)",
+                 "test_loss": "Test loss (the training objective: dx/dt MSE; pixel pendulum: the paper's whole "
+                              "objective; rollout: the unrolled states' MSE)",
                  "energy_mse": "Energy MSE along rollouts",
                  "state_mse": "State MSE along rollouts (ours only: the distance from the reference, mean over time)"}
 #: Metrics shown as tables of their own besides the published ones (no published numbers).

@@ -107,7 +107,8 @@ def reproduce(
     and `seeds` default to the preset's; `steps` and `lr` override every task's settings;
     `models` (registry names) replaces each task's default models (its experiment's
     `models`: the paper's baseline and HNN, and D-HNN on damped tasks); `objective` (with
-    `objective_options`) each task's training objective.
+    `objective_options`) each task's training objective, whose losses are then not the
+    published ones: no published numbers are set beside them.
 
     `out_dir` is held for the whole call (`hamnet.runs.locks`): a second process is refused.
     Runs finished there by an earlier, interrupted call with the same settings are kept
@@ -188,14 +189,22 @@ def _reproduce(tasks: list[str], chosen: dict[str, list[str]], preset: str, n_se
             else:
                 future.result()
     reference = experiments.preset(preset).reference
+
+    def published_numbers(task: str, model: str) -> dict[str, float]:
+        """The reference's numbers for a task and model, if the run trains the objective they are of."""
+        if not reference or configs(task, model)[0].objective != experiments.get(task, preset).objective:
+            return {}
+        return paper_fields(task, model, reference)
+
     records: list[Record] = [{"task": task, "model": model, "seed": seed, **metrics[(task, model, seed)],
-                              **(paper_fields(task, model, reference) if reference else {})}
+                              **published_numbers(task, model)}
                              for task in tasks for model in chosen[task] for seed in range(n_seeds)
                              if (task, model, seed) in metrics]
     wall = time.perf_counter() - start
     header = (f"## Results\n\nCommand: `{command}` · preset `{preset}` · "
               f"{dt.date.today().isoformat()} · {machine_description(jobs)} · wall time {wall:.0f} s")
-    published = REFERENCES[reference] if reference else None
+    compared = reference and any(key.startswith("paper_") for record in records for key in record)
+    published = REFERENCES[reference] if compared else None
     write_results(records, out_dir, header, published.label if published else None,
                   published.source if published else "", smoke_test=experiments.preset(preset).smoke_test)
     log(f"wrote {out_dir / 'results.md'} ({wall:.0f} s)")
