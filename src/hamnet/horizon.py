@@ -19,7 +19,6 @@ horizon) and whose models see states.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +27,7 @@ from torch import Tensor
 
 from .data.cache import cached
 from .integrators import rollout
+from .metrics import as_float64
 from .models import DynamicsModel
 from .systems import System, TrajectoryRecipe
 
@@ -91,7 +91,7 @@ def long_horizon_metrics(system: System, model: DynamicsModel, t_end: float,
     """The metrics above for `model` (rolled out in float64 by `method`), with `_se` where
     they are means. `t_end`: the training data's horizon."""
     truth = _truth(system, t_end, protocol)
-    model64 = copy.deepcopy(model).double().eval()
+    model64 = as_float64(model)
     t, true = truth["t"], truth["true"]
     with torch.no_grad():
         predicted = rollout(model64.time_derivative, truth["x0"], t, method=method, rtol=MODEL_RTOL, atol=MODEL_RTOL,

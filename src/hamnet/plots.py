@@ -32,11 +32,16 @@ def color_of(label: str) -> str:
     return model_color(label)
 
 
+def _plane(extent: float, n: int) -> tuple[Tensor, Tensor, Tensor]:
+    """An n × n grid over [−extent, extent]² of the (q, p) plane: (q [n, n], p [n, n], states [n², 2])."""
+    axis = torch.linspace(-extent, extent, n, dtype=torch.float64)
+    q, p = torch.meshgrid(axis, axis, indexing="xy")
+    return q, p, torch.stack([q.flatten(), p.flatten()], dim=-1)
+
+
 def vector_fields(system: System, models: dict[str, DynamicsModel], extent: float, title: str) -> plt.Figure:
     """2-D systems: the true field and each model's learned field over the (q, p) plane."""
-    axis = torch.linspace(-extent, extent, 25, dtype=torch.float64)
-    q, p = torch.meshgrid(axis, axis, indexing="xy")
-    states = torch.stack([q.flatten(), p.flatten()], dim=-1)
+    q, p, states = _plane(extent, 25)
     with torch.no_grad():
         fields = {"true": system.vector_field(states)}
         fields |= {label: as_float64(model).time_derivative(states) for label, model in models.items()}
@@ -60,9 +65,7 @@ def energy_fields(system: System, models: dict[str, DynamicsModel], extent: floa
     are determined only up to such a shared part (the Helmholtz split's harmonic part).
     (Any harmonic part is as ambiguous; `divergence_fields` shows the part that is not.)
     """
-    axis = torch.linspace(-extent, extent, 81, dtype=torch.float64)
-    q, p = torch.meshgrid(axis, axis, indexing="xy")
-    states = torch.stack([q.flatten(), p.flatten()], dim=-1)
+    q, p, states = _plane(extent, 81)
     design = torch.cat([torch.ones_like(states[:, :1]), states], dim=-1)
     panels = {"true energy": system.hamiltonian(states)}
     with torch.no_grad():
@@ -87,9 +90,7 @@ def divergence_fields(system: System, models: dict[str, DynamicsModel], extent: 
     the (q, p) plane: the rate at which the flow shrinks (< 0, friction) or swells (> 0)
     phase-space areas. Zero for any J∇H (an HNN's exactly); for a D-HNN it is ΔD, the part
     of D that no choice of H can take over."""
-    axis = torch.linspace(-extent, extent, 41, dtype=torch.float64)
-    q, p = torch.meshgrid(axis, axis, indexing="xy")
-    states = torch.stack([q.flatten(), p.flatten()], dim=-1)
+    q, p, states = _plane(extent, 41)
     fields = {"true": system.vector_field} | {label: as_float64(model).time_derivative
                                               for label, model in models.items()}
     panels = {label: _divergence(field, states) for label, field in fields.items()}

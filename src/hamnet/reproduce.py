@@ -137,6 +137,14 @@ def reproduce(
                           jobs, configs)
 
 
+def _published(task: str, model: str, preset: str, config: RunConfig) -> dict[str, float]:
+    """The preset's reference numbers for a task and model, if the run trains the objective they are of."""
+    reference = experiments.preset(preset).reference
+    if not reference or config.objective != experiments.get(task, preset).objective:
+        return {}
+    return paper_fields(task, model, reference)
+
+
 def _reproduce(tasks: list[str], chosen: dict[str, list[str]], preset: str, n_seeds: int, out_dir: Path, device: str,
                show_progress: bool | None, command: str, run_plots: bool, jobs: int,
                configs: Callable[[str, str], list[RunConfig]]) -> list[Record]:
@@ -189,15 +197,10 @@ def _reproduce(tasks: list[str], chosen: dict[str, list[str]], preset: str, n_se
             else:
                 future.result()
     reference = experiments.preset(preset).reference
-
-    def published_numbers(task: str, model: str) -> dict[str, float]:
-        """The reference's numbers for a task and model, if the run trains the objective they are of."""
-        if not reference or configs(task, model)[0].objective != experiments.get(task, preset).objective:
-            return {}
-        return paper_fields(task, model, reference)
-
+    published_numbers = {(task, model): _published(task, model, preset, configs(task, model)[0])
+                         for task in tasks for model in chosen[task]}
     records: list[Record] = [{"task": task, "model": model, "seed": seed, **metrics[(task, model, seed)],
-                              **published_numbers(task, model)}
+                              **published_numbers[(task, model)]}
                              for task in tasks for model in chosen[task] for seed in range(n_seeds)
                              if (task, model, seed) in metrics]
     wall = time.perf_counter() - start

@@ -52,13 +52,13 @@ def evaluate_run(run_dir: str | Path) -> dict[str, float]:
                 name = f"{split}_loss" if term == "loss" else f"{split}_loss_{term}"
                 metrics |= {name: estimate.mean, f"{name}_se": estimate.se}
         rollouts = rollouts_for(config, model, data)
-        energy = energy_mse(systems.get(config.task), rollouts)
+        system = systems.get(config.task)
+        energy = energy_mse(system, rollouts)
         metrics |= {"energy_mse": energy.mean, "energy_mse_se": energy.se}
         strayed = state_mse(rollouts)
         metrics |= {"state_mse": strayed.mean, "state_mse_se": strayed.se}
         if diverged_fraction(rollouts) > 0:
             metrics["diverged_rollouts"] = diverged_fraction(rollouts)
-        system = systems.get(config.task)
         if applies(system, system.recipe):
             metrics |= long_horizon_metrics(system, model, config.recipe["t_end"])
         if protocol.reversibility_steps:

@@ -85,7 +85,10 @@ def train_runs(configs: list[RunConfig], run_dirs: list[str | Path], resume: boo
 
 
 def _resumable_together(checkpoints: list[Path]) -> bool:
-    """Whether the runs can continue as one stack: no checkpoints, or one each at one step."""
+    """Whether the runs can continue as one stack: no checkpoints, or one each at one step
+    (one run always can: its checkpoint is read once, by the loop)."""
+    if len(checkpoints) <= 1:
+        return True
     present = [path.exists() for path in checkpoints]
     if not any(present):
         return True
