@@ -44,8 +44,7 @@ def test_reversibility_separates_conservative_from_damped_flows() -> None:
 
     pendulum = hamnet.systems.get("pendulum")
     start = torch.tensor([[0.5, 0.3], [1.0, -0.2], [-0.7, 0.6]], dtype=torch.float64)
-    rollouts = Rollouts(torch.zeros(1), start[None], start[None], start[None])
-    conservative = reversibility_error(_Field(pendulum.vector_field), rollouts, steps=10)
+    conservative = reversibility_error(_Field(pendulum.vector_field), start, span=10)
     damped = reversibility_error(_Field(lambda x: pendulum.vector_field(x) - 0.05 * x * torch.tensor([0.0, 1.0],
-                                        dtype=x.dtype)), rollouts, steps=10)
+                                        dtype=x.dtype)), start, span=10)
     assert conservative.mean < 1e-12 and damped.mean > 1e-2

@@ -223,7 +223,7 @@ def test_a_rollout_that_blows_up_scores_inf_and_is_noted(tmp_path) -> None:
     from hamnet.metrics import Rollouts, reversibility_error
 
     rollouts = Rollouts.from_tensors(load_file(str(run / ROLLOUTS)))
-    assert reversibility_error(hamnet.load(run), rollouts, steps=2).mean == math.inf  # no exception
+    assert reversibility_error(hamnet.load(run), rollouts.states[0], span=2).mean == math.inf  # no exception
     record = {"task": "spring", "model": "baseline", "seed": 0, **metrics}
     assert "energy_mse" in render_markdown([record]).split("### Notes")[1]
 

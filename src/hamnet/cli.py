@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .checks import MAX_SEEDS, check_count, check_lr, check_seed, check_steps
+from .checks import MAX_SEEDS, check_count, check_lr, check_seed, check_step_size, check_steps, parse_horizon
 from .errors import HamnetError, InvalidValueError, RunDirectoryError
 from .progress import log
 
@@ -146,15 +146,36 @@ def train(
 
 
 @app.command()
-def evaluate(run: Path = typer.Argument(..., help="A run directory written by `hamnet train`.")) -> None:
-    """Compute a run's metrics (train/test loss, energy MSE) and write metrics.json."""
+def evaluate(
+    run: Path = typer.Argument(..., help="A run directory written by `hamnet train`."),
+    horizon: Optional[str] = typer.Option(None, help="Long-horizon rollouts over this multiple of the training "
+                                                     "horizon (default 10x), or none to skip them."),
+    integrator: str = typer.Option("dopri5", help="Integrator of the long-horizon rollouts: dopri5, rk4, "
+                                                  "implicit-midpoint, euler, or leapfrog / yoshida4 (separable "
+                                                  "models)."),
+    step: Optional[float] = typer.Option(None, help="Time step of a fixed-step integrator (default: the "
+                                                    "training data's)."),
+) -> None:
+    """Compute a run's metrics (losses, energy MSE, long-horizon metrics) and write
+    metrics.json; with another --integrator or --horizon, only the long-horizon metrics,
+    into horizon-<integrator>-<N>x.json beside it."""
+    factor = parse_horizon(horizon) if horizon is not None else 10.0
+    check_step_size(step)
     _check_run_dir(run)
     _start_torch()
-    from .pipeline import evaluate_run
+    from .pipeline import evaluate_run, horizon_evaluation, horizon_file
 
     with _on_interrupt("nothing was written; run it again"):
-        metrics = evaluate_run(run)
-    _print_metrics(metrics, f"{run}")
+        if integrator == "dopri5" and step is None and factor in (None, 10.0):
+            metrics = evaluate_run(run, horizon=factor)
+            title = f"{run}"
+        else:
+            if factor is None:
+                raise InvalidValueError("--horizon none leaves nothing to roll out with --integrator or --step")
+            metrics = horizon_evaluation(run, factor, integrator, step)
+            title = f"{run} · {integrator} · {factor:g}× the training horizon"
+            console.print(f"wrote {run / horizon_file(factor, integrator)}.json")
+    _print_metrics(metrics, title)
 
 
 @app.command()

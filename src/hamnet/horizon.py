@@ -12,7 +12,12 @@ error e(t) = ‖x̂ − x‖ / (‖x̂‖ + ‖x‖) (Finzi et al. 2020):
 - `valid_time`: per state the first time e(t) exceeds `threshold` (the horizon if never),
   median over states;
 - `energy_drift`: |H(x̂_T) − H(x_T)| / |H(x_0)| at the horizon with the system's true H,
-  mean over states (for a conservative system H(x_T) = H(x_0)).
+  mean over states (for a conservative system H(x_T) = H(x_0));
+- `learned_energy_drift` (models with a learned H_θ): |H_θ(x̂_T) − H_θ(x̂_0)| / |H(x_0)|,
+  the model's own energy drift: what the integrator adds, where `energy_drift` also holds
+  what the model got wrong (H_θ's offset is arbitrary, its scale is H's);
+- `reversibility_error`: `hamnet.metrics.reversibility_error` over the training horizon
+  from the same states, by the same integrator.
 Only for systems whose data come from a `TrajectoryRecipe` (its `t_end` is the training
 horizon) and whose models see states.
 """
@@ -27,7 +32,7 @@ from torch import Tensor
 
 from .data.cache import cached
 from .integrators import rollout
-from .metrics import as_float64
+from .metrics import as_float64, reversibility_error
 from .models import DynamicsModel
 from .systems import System, TrajectoryRecipe
 
@@ -80,33 +85,86 @@ def _truth(system: System, t_end: float, protocol: HorizonProtocol) -> dict[str,
     return cached(spec, build)[0]
 
 
-def _geometric_means(error: Tensor) -> np.ndarray:
-    """Per state the geometric mean over times t > 0 of error [T, b].  -> [b]."""
-    return error[1:].clamp_min(1e-300).log().mean(dim=0).exp().numpy()
+@dataclass
+class HorizonCurves:
+    """Per time and state, what the long-horizon metrics summarise (float64).
+
+    t: [T];  error, floor: [T, b] e(t) of the model and of the perturbed true flow;
+    energy_error: [T, b] |H(x̂_t) − H(x_t)| / |H(x_0)|;  learned_drift: [T, b]
+    |H_θ(x̂_t) − H_θ(x̂_0)| / |H(x_0)|, or None for a model without a learned H.
+    """
+
+    t: Tensor
+    error: Tensor
+    floor: Tensor
+    energy_error: Tensor
+    learned_drift: Tensor | None = None
+
+    def tensors(self) -> dict[str, Tensor]:
+        """By name, for saving (`from_tensors` reads them back)."""
+        named = {"t": self.t, "error": self.error, "floor": self.floor, "energy_error": self.energy_error}
+        return named | ({} if self.learned_drift is None else {"learned_drift": self.learned_drift})
+
+    @classmethod
+    def from_tensors(cls, tensors: dict[str, Tensor]) -> "HorizonCurves":
+        return cls(tensors["t"], tensors["error"], tensors["floor"], tensors["energy_error"],
+                   tensors.get("learned_drift"))
+
+
+def horizon_curves(system: System, model: DynamicsModel, t_end: float,
+                   protocol: HorizonProtocol = HorizonProtocol(), method: str = "dopri5",
+                   step_size: float | None = None) -> HorizonCurves:
+    """`model` rolled out in float64 by `method` (`hamnet.rollout`; dopri5 at rtol
+    `MODEL_RTOL`) from the held-out states, against the truth. `t_end`: the training horizon."""
+    truth = _truth(system, t_end, protocol)
+    model64 = as_float64(model)
+    t, true, x0 = truth["t"], truth["true"], truth["x0"]
+    with torch.no_grad():
+        predicted = rollout(model64.time_derivative, x0, t, method=method, rtol=MODEL_RTOL, atol=MODEL_RTOL,
+                            step_size=step_size)
+        scale = system.hamiltonian(x0).abs()
+        energy_error = ((system.hamiltonian(predicted) - system.hamiltonian(true)).abs() / scale)
+        learned = None
+        if model64.has_hamiltonian:
+            learned_energy = model64.hamiltonian(predicted.flatten(0, 1)).reshape(predicted.shape[:2])
+            learned = (learned_energy - learned_energy[0]).abs() / scale
+    return HorizonCurves(t, relative_error(predicted, true), relative_error(truth["nudged"], true),
+                         energy_error.nan_to_num(nan=np.inf),
+                         None if learned is None else learned.nan_to_num(nan=np.inf))
+
+
+def summarise(curves: HorizonCurves, threshold: float = HorizonProtocol.threshold) -> dict[str, float]:
+    """The long-horizon metrics of `curves` (module docstring), with `_se` where they are means."""
+    per_state, per_floor = _geometric_means(curves.error), _geometric_means(curves.floor)
+    beyond = curves.error > threshold  # [T, b]
+    first = torch.where(beyond.any(dim=0), beyond.float().argmax(dim=0), torch.tensor(len(curves.t) - 1))
+    drift = curves.energy_error[-1].numpy()
+    out = {"horizon_error": float(per_state.mean()), "horizon_error_se": _se(per_state),
+           "horizon_floor": float(per_floor.mean()), "horizon_floor_se": _se(per_floor),
+           "valid_time": float(curves.t[first].median()),
+           "energy_drift": float(drift.mean()), "energy_drift_se": _se(drift)}
+    if curves.learned_drift is not None:
+        learned = curves.learned_drift[-1].numpy()
+        out |= {"learned_energy_drift": float(learned.mean()), "learned_energy_drift_se": _se(learned)}
+    return out
 
 
 def long_horizon_metrics(system: System, model: DynamicsModel, t_end: float,
                          protocol: HorizonProtocol = HorizonProtocol(), method: str = "dopri5",
-                         step_size: float | None = None) -> dict[str, float]:
-    """The metrics above for `model` (rolled out in float64 by `method`), with `_se` where
-    they are means. `t_end`: the training data's horizon."""
-    truth = _truth(system, t_end, protocol)
-    model64 = as_float64(model)
-    t, true = truth["t"], truth["true"]
-    with torch.no_grad():
-        predicted = rollout(model64.time_derivative, truth["x0"], t, method=method, rtol=MODEL_RTOL, atol=MODEL_RTOL,
-                            step_size=step_size)
-    error, floor = relative_error(predicted, true), relative_error(truth["nudged"], true)
-    per_state, per_floor = _geometric_means(error), _geometric_means(floor)
-    beyond = error > protocol.threshold  # [T, b]
-    first = torch.where(beyond.any(dim=0), beyond.float().argmax(dim=0), torch.tensor(len(t) - 1))
-    energy = system.hamiltonian
-    drift = ((energy(predicted[-1]) - energy(true[-1])).abs() / energy(truth["x0"]).abs()).nan_to_num(nan=np.inf)
-    out = {"horizon_error": float(per_state.mean()), "horizon_error_se": _se(per_state),
-           "horizon_floor": float(per_floor.mean()), "horizon_floor_se": _se(per_floor),
-           "valid_time": float(t[first].median()), "energy_drift": float(drift.mean()),
-           "energy_drift_se": _se(drift.numpy())}
-    return out
+                         step_size: float | None = None) -> tuple[dict[str, float], HorizonCurves]:
+    """The metrics above for `model` rolled out by `method`, and the curves they summarise.
+    `t_end`: the training data's horizon."""
+    curves = horizon_curves(system, model, t_end, protocol, method, step_size)
+    reversibility = reversibility_error(model, _truth(system, t_end, protocol)["x0"], t_end, rtol=MODEL_RTOL,
+                                        method=method, step_size=step_size)
+    metrics = summarise(curves, protocol.threshold) | {"reversibility_error": reversibility.mean,
+                                                       "reversibility_error_se": reversibility.se}
+    return metrics, curves
+
+
+def _geometric_means(error: Tensor) -> np.ndarray:
+    """Per state the geometric mean over times t > 0 of error [T, b].  -> [b]."""
+    return error[1:].clamp_min(1e-300).log().mean(dim=0).exp().numpy()
 
 
 def _se(values: np.ndarray) -> float:

@@ -134,32 +134,37 @@ def evaluation_rollouts(system: System, model: DynamicsModel, protocol: EnergyPr
     return Rollouts(t, true, predicted, states)
 
 
-def reversibility_error(model: DynamicsModel, rollouts: Rollouts, steps: int, rtol: float = 1e-9) -> Estimate:
-    """Time reversal: from each rollout's start, run `steps` time units forward, reverse the
-    momenta, run `steps` more, reverse again; the squared distance to the start in the
-    system's coordinates, mean over trajectories ± SE.
+def reversibility_error(model: DynamicsModel, start: Tensor, span: float, rtol: float = 1e-9,
+                        method: str = "dopri5", step_size: float | None = None) -> Estimate:
+    """Time reversal: from each of the model's own states `start` [b, d], run `span` time
+    units forward, reverse the momenta, run `span` more, reverse again; the squared
+    distance to the start in the system's coordinates, mean over trajectories ± SE.
 
     This is how a physical system is run backwards (time itself cannot be negated): a
     conservative flow whose energy is even in p retraces its path and returns; a flow
     that loses or gains energy cannot. (Integrating the negated field back instead would
     return any model to its start up to the integrator's error, which tests nothing.)
+    Rolled out by `method` (`hamnet.rollout`) in float64 at rtol = atol = `rtol`.
     """
     model64 = as_float64(model)
-    t = torch.linspace(0.0, float(steps), steps + 1, dtype=torch.float64)
-    half = rollouts.true.shape[-1] // 2
+    t = torch.linspace(0.0, float(span), max(round(span), 1) + 1, dtype=torch.float64)
 
-    def reverse(coordinates: Tensor) -> Tensor:
-        return torch.cat([coordinates[..., :half], -coordinates[..., half:]], dim=-1)
+    def run(states: Tensor) -> Tensor:
+        return rollout(model64.time_derivative, states, t, method=method, rtol=rtol, atol=rtol,
+                       step_size=step_size)[-1]
 
     with torch.no_grad():
-        start = model64.coordinates(rollouts.states[0].to(torch.float64))
-        ahead = rollout(model64.time_derivative, model64.from_coordinates(start), t, rtol=rtol, atol=rtol)[-1]
-        turned = model64.from_coordinates(reverse(model64.coordinates(ahead)))
+        start = model64.coordinates(start.to(torch.float64))
+        half = start.shape[-1] // 2
+
+        def reverse(coordinates: Tensor) -> Tensor:
+            return torch.cat([coordinates[..., :half], -coordinates[..., half:]], dim=-1)
+
+        turned = model64.from_coordinates(reverse(model64.coordinates(run(model64.from_coordinates(start)))))
         back = torch.full_like(start, float("nan"))  # stays NaN where the forward run diverged
         finite = torch.isfinite(turned).all(dim=-1)
         if bool(finite.any()):
-            returned = rollout(model64.time_derivative, turned[finite], t, rtol=rtol, atol=rtol)[-1]
-            back[finite] = reverse(model64.coordinates(returned))
+            back[finite] = reverse(model64.coordinates(run(turned[finite])))
         error = (back - start).pow(2).sum(-1).nan_to_num(nan=float("inf"))
     n = error.numel()
     return Estimate(float(error.mean()), float(error.std(unbiased=False)) / np.sqrt(n) if n > 1 else float("nan"))

@@ -17,6 +17,7 @@ import torch  # noqa: E402
 from torch import Tensor  # noqa: E402
 
 from .figure_files import save_figure  # noqa: E402
+from .horizon import HorizonCurves, HorizonProtocol  # noqa: E402
 from .metrics import Rollouts, as_float64  # noqa: E402
 from .models import DynamicsModel  # noqa: E402
 from .models import color as model_color  # noqa: E402
@@ -181,14 +182,55 @@ def rollout_figure(system: System, rollouts: dict[str, Rollouts], title: str) ->
     return fig
 
 
+def _band(ax: plt.Axes, t: Tensor, values: Tensor, color: str, label: str, **line: Any) -> None:
+    """The median over states of values [T, b] (t > 0) as a line, their inter-quartile range as a band."""
+    low, mid, high = torch.quantile(values[1:].clamp_min(1e-300), torch.tensor([0.25, 0.5, 0.75], dtype=values.dtype),
+                                    dim=-1)
+    ax.fill_between(t[1:], low, high, color=color, alpha=0.15, lw=0)
+    ax.semilogy(t[1:], mid, color=color, label=label, **line)
+
+
+def horizon_figure(curves: dict[str, HorizonCurves], title: str,
+                   threshold: float | None = HorizonProtocol.threshold, color: Any = color_of) -> plt.Figure:
+    """Long horizons, per model (label -> curves): the relative state error e(t) with the
+    chaos floor as a grey band, and the energy error over time (the learned H's own drift
+    dashed); medians over the held-out states, bands their inter-quartile range, log axes."""
+    fig, (ax_error, ax_energy) = plt.subplots(1, 2, figsize=(13, 4.6))
+    first = next(iter(curves.values()))
+    floor = first.floor[1:].clamp_min(1e-300)
+    ax_error.fill_between(first.t[1:], floor.min(dim=-1).values, floor.max(dim=-1).values, color="0.6", alpha=0.5,
+                          lw=0)
+    ax_error.semilogy(first.t[1:], floor.median(dim=-1).values, color="0.45", lw=1.2,
+                      label="chaos floor (true flow from x₀ nudged by 1e-4; band: all states)")
+    for label, c in curves.items():
+        _band(ax_error, c.t, c.error, color(label), label, lw=1.8)
+        _band(ax_energy, c.t, c.energy_error, color(label), f"{label}: true H", lw=1.8)
+        if c.learned_drift is not None:
+            _band(ax_energy, c.t, c.learned_drift, color(label), f"{label}: its learned H", lw=1.2, ls="--")
+    if threshold is not None:
+        ax_error.axhline(threshold, color="black", lw=0.8, ls=":", label=f"valid-time threshold {threshold:g}")
+    ax_error.set(title="relative state error e(t) = ‖x̂ − x‖ / (‖x̂‖ + ‖x‖)", xlabel="t", ylabel="e(t)")
+    ax_energy.set(title="energy error |H(x̂ₜ) − H(xₜ)| / |H(x₀)|", xlabel="t", ylabel="relative energy error")
+    for ax in (ax_error, ax_energy):
+        ax.legend(loc="lower right", fontsize=8)
+        ax.grid(alpha=0.3, which="major")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
 def plot_figures(system: System, models: dict[str, DynamicsModel], rollouts: dict[str, Rollouts],
-                 data: Any, out_dir: Path, title: str, prefix: str = "") -> list[Path]:
+                 data: Any, out_dir: Path, title: str, prefix: str = "",
+                 horizons: dict[str, HorizonCurves] | None = None) -> list[Path]:
     """Write the PNGs (and GIFs) of `models` (label -> model, rolled out as `rollouts`) into
     `out_dir`: rollouts against the truth; for 2-D state-space models their learned vector
     fields, learned energies H (and dissipation potentials D) and the fields' divergence;
     the pixel pictures of
-    models that see observations (`system.observation_dim`)."""
+    models that see observations (`system.observation_dim`); with `horizons` (label ->
+    curves) the long-horizon figure."""
     paths = [save_figure(rollout_figure(system, rollouts, title), out_dir / f"{prefix}rollouts.png")]
+    if horizons:
+        paths.append(save_figure(horizon_figure(horizons, title), out_dir / f"{prefix}horizon.png"))
     if system.observation_dim is not None:
         from .plots_pixels import pixel_figures
 

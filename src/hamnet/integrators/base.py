@@ -42,6 +42,19 @@ def integrate_fixed(method: FixedStep, f: VectorField, x0: Tensor, t: Tensor, st
     return torch.stack(states)
 
 
-def split_field(f: VectorField, x: Tensor) -> tuple[Tensor, Tensor]:
-    """(dq/dt, dp/dt) of f at x, each [b, dim/2]."""
-    return f(x).chunk(2, dim=-1)
+def position_rate(f: VectorField, q: Tensor, p: Tensor) -> Tensor:
+    """dq/dt of a separable field f at (q, p), [b, dim/2]: from p alone by the `position_rate`
+    of the object f is a method of (a separable model), else half of f's whole field."""
+    owner = getattr(f, "__self__", None)
+    if hasattr(owner, "position_rate"):
+        return owner.position_rate(p)
+    return f(torch.cat([q, p], dim=-1)).chunk(2, dim=-1)[0]
+
+
+def momentum_rate(f: VectorField, q: Tensor, p: Tensor) -> Tensor:
+    """dp/dt of a separable field f at (q, p), [b, dim/2]: from q alone where f's owner has
+    `momentum_rate`, else half of f's whole field (as `position_rate`)."""
+    owner = getattr(f, "__self__", None)
+    if hasattr(owner, "momentum_rate"):
+        return owner.momentum_rate(q)
+    return f(torch.cat([q, p], dim=-1)).chunk(2, dim=-1)[1]

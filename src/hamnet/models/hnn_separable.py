@@ -32,6 +32,14 @@ class SeparableHNN(DynamicsModel):
         q, p = x.to(self.dtype).chunk(2, dim=-1)
         return (self.kinetic(p) + self.potential(q)).squeeze(-1).to(x.dtype)
 
+    def position_rate(self, p: Tensor) -> Tensor:
+        """dq/dt = ∂T/∂p from the momenta alone.  p[batch, dim/2] -> [batch, dim/2] in p's dtype."""
+        return self.kinetic.value_and_input_gradient(p.to(self.dtype))[1].to(p.dtype)
+
+    def momentum_rate(self, q: Tensor) -> Tensor:
+        """dp/dt = −∂V/∂q from the positions alone.  q[batch, dim/2] -> [batch, dim/2] in q's dtype."""
+        return (-self.potential.value_and_input_gradient(q.to(self.dtype))[1]).to(q.dtype)
+
     def _time_derivative(self, x: Tensor) -> Tensor:
         q, p = x.chunk(2, dim=-1)
         _, dt_dp = self.kinetic.value_and_input_gradient(p)

@@ -1,4 +1,5 @@
-"""Score a trained run: losses, energy and state error along rollouts, reversibility."""
+"""Score a trained run: losses, energy and state error along rollouts, long-horizon
+metrics, reversibility."""
 
 from __future__ import annotations
 
@@ -6,16 +7,19 @@ import json
 from pathlib import Path
 from typing import Any
 
-from safetensors.torch import save_file
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import load_file, save_file
 
 from .. import systems
 from ..atomic import atomic_path, write_text
+from ..errors import InvalidValueError, UnknownNameError
 from ..experiments import RunConfig
-from ..horizon import applies, long_horizon_metrics
+from ..horizon import HorizonCurves, HorizonProtocol, applies, long_horizon_metrics
+from ..integrators import METHODS
 from ..metrics import (Rollouts, diverged_fraction, energy_mse, evaluation_rollouts, loss_estimates,
                        reversibility_error, state_mse)
 from ..models import DynamicsModel
-from ..runs import FINGERPRINT_KEY, HISTORY, METRICS, ROLLOUTS, exclusive, fingerprint, load_config, read_json
+from ..runs import FINGERPRINT_KEY, HISTORY, HORIZON, METRICS, ROLLOUTS, exclusive, fingerprint, load_config, read_json
 from ..systems import EnergyProtocol
 from .build import build_data, build_objective
 from .load import load_model
@@ -28,16 +32,18 @@ def rollouts_for(config: RunConfig, model: DynamicsModel, data: Any,
                                data, t_end=t_end)
 
 
-def evaluate_run(run_dir: str | Path) -> dict[str, float]:
+def evaluate_run(run_dir: str | Path, horizon: float | None = HorizonProtocol.factor) -> dict[str, float]:
     """Compute a run's metrics (float64); write `metrics.json` and the rollouts they score,
-    both marked with the run's fingerprint (`load_metrics` trusts them only while it holds).
+    all marked with the run's fingerprint (`load_metrics` trusts them only while it holds).
 
     Metrics: `train_loss`, `test_loss` (the run's training objective, and its parts where
     it has several, e.g. `test_loss_autoencoder`), `energy_mse` (`inf` where a rollout left
     the finite numbers), `state_mse` (the rollout's distance from the reference), each with
-    `_se`; for generated trajectory data the long-horizon metrics (`hamnet.horizon`:
-    `horizon_error`, `horizon_floor`, `valid_time`, `energy_drift`); `reversibility_error`
-    where the protocol asks for it; `train_seconds`.
+    `_se`; for generated trajectory data the long-horizon metrics over `horizon` × the
+    training horizon (`hamnet.horizon`: `horizon_error`, `horizon_floor`, `valid_time`,
+    `energy_drift`, `learned_energy_drift`, `reversibility_error`; their curves in
+    `horizon.safetensors`; None: none), elsewhere `reversibility_error` over the protocol's
+    `reversibility_steps` or the reference's span; `train_seconds`.
     """
     run_dir = Path(run_dir)
     config = load_config(run_dir)
@@ -59,15 +65,73 @@ def evaluate_run(run_dir: str | Path) -> dict[str, float]:
         metrics |= {"state_mse": strayed.mean, "state_mse_se": strayed.se}
         if diverged_fraction(rollouts) > 0:
             metrics["diverged_rollouts"] = diverged_fraction(rollouts)
+        (run_dir / HORIZON).unlink(missing_ok=True)
         if applies(system, system.recipe):
-            metrics |= long_horizon_metrics(system, model, config.recipe["t_end"])
-        if protocol.reversibility_steps:
-            reversibility = reversibility_error(model, rollouts, protocol.reversibility_steps)
+            if horizon is not None:
+                horizon_metrics, curves = long_horizon_metrics(system, model, config.recipe["t_end"],
+                                                               HorizonProtocol(factor=horizon))
+                metrics |= horizon_metrics
+                _save_tensors(curves.tensors(), run_dir / HORIZON, stamp)
+        else:
+            span = protocol.reversibility_steps or float(rollouts.t[-1] - rollouts.t[0])
+            reversibility = reversibility_error(model, rollouts.states[0], span)
             metrics |= {"reversibility_error": reversibility.mean, "reversibility_error_se": reversibility.se}
         history = read_json(run_dir / HISTORY) if (run_dir / HISTORY).exists() else {}
         metrics["train_seconds"] = float(history.get("seconds", float("nan")))
-        with atomic_path(run_dir / ROLLOUTS) as tmp:
-            save_file({k: v.contiguous() for k, v in rollouts.tensors().items()}, str(tmp),
-                      metadata={FINGERPRINT_KEY: stamp})
+        _save_tensors(rollouts.tensors(), run_dir / ROLLOUTS, stamp)
         write_text(run_dir / METRICS, json.dumps({FINGERPRINT_KEY: stamp, **metrics}, indent=2))
     return metrics
+
+
+def horizon_file(factor: float, integrator: str) -> str:
+    """Stem of the files `horizon_evaluation` writes, e.g. `horizon-leapfrog-10x`."""
+    return f"horizon-{integrator}-{factor:g}x"
+
+
+def horizon_evaluation(run_dir: str | Path, factor: float = HorizonProtocol.factor, integrator: str = "dopri5",
+                       step_size: float | None = None) -> dict[str, float]:
+    """An existing run's long-horizon metrics (`hamnet.horizon`) over `factor` × its
+    training horizon, rolled out by `integrator` (fixed-step ones in steps of `step_size`,
+    default the training data's time step), without retraining. Writes
+    `<horizon_file>.json` (the metrics and settings) and `.safetensors` (the curves) into
+    the run directory, marked with its fingerprint; metrics.json is left as it is.
+    """
+    run_dir = Path(run_dir)
+    config = load_config(run_dir)
+    if integrator not in METHODS:
+        raise UnknownNameError(f"unknown integrator {integrator!r}; known: {', '.join(METHODS)}")
+    system = systems.get(config.task)
+    if not applies(system, system.recipe):
+        raise InvalidValueError(f"{config.task}: long-horizon metrics need generated trajectory data "
+                                "(a task whose data are not trajectories from a known flow has no truth to roll out)")
+    model = load_model(config, run_dir).double()
+    recipe = config.recipe
+    if step_size is None and integrator != "dopri5":
+        step_size = recipe["t_end"] / (recipe["n_points"] - 1)
+    with exclusive(run_dir):
+        stamp = fingerprint(run_dir)
+        metrics, curves = long_horizon_metrics(system, model, recipe["t_end"], HorizonProtocol(factor=factor),
+                                               method=integrator, step_size=step_size)
+        stem = horizon_file(factor, integrator)
+        _save_tensors(curves.tensors(), run_dir / f"{stem}.safetensors", stamp)
+        settings = {"factor": factor, "integrator": integrator, "step_size": step_size}
+        write_text(run_dir / f"{stem}.json", json.dumps({FINGERPRINT_KEY: stamp, "settings": settings, **metrics},
+                                                        indent=2))
+    return metrics
+
+
+def load_horizon_curves(run_dir: str | Path, name: str = HORIZON) -> HorizonCurves | None:
+    """The curves saved by `evaluate_run` (or `horizon_evaluation`: `name`) for these weights, else None."""
+    path = Path(run_dir) / name
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            if (handle.metadata() or {}).get(FINGERPRINT_KEY) != fingerprint(run_dir):
+                return None
+        return HorizonCurves.from_tensors(load_file(str(path)))
+    except (SafetensorError, KeyError, OSError):
+        return None  # missing, damaged or another run's
+
+
+def _save_tensors(tensors: dict[str, Any], path: Path, stamp: str) -> None:
+    with atomic_path(path) as tmp:
+        save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp), metadata={FINGERPRINT_KEY: stamp})

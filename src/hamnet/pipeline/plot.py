@@ -11,12 +11,13 @@ from safetensors.torch import load_file
 from .. import systems
 from ..errors import InvalidValueError
 from ..experiments import RunConfig
+from ..horizon import applies, horizon_curves
 from ..metrics import Rollouts
 from ..models import DynamicsModel
 from ..runs import FINGERPRINT_KEY, ROLLOUTS, exclusive, fingerprint, load_config
 from ..systems import EnergyProtocol
 from .build import build_data
-from .evaluate import rollouts_for
+from .evaluate import load_horizon_curves, rollouts_for
 from .load import load
 
 
@@ -45,8 +46,11 @@ def plot_runs(run_dirs: list[str | Path], out_dir: str | Path, prefix: str = "")
     data = build_data(configs[0])
     models = {c.model: load(d) for c, d in zip(configs, run_dirs)}
     rollouts = {c.model: plot_rollouts(Path(d), c, models[c.model], data) for c, d in zip(configs, run_dirs)}
+    system = systems.get(configs[0].task)
+    horizons = {c.model: load_horizon_curves(d) or horizon_curves(system, models[c.model], c.recipe["t_end"])
+                for c, d in zip(configs, run_dirs)} if applies(system, system.recipe) else None
     title = f"{configs[0].task} · {' vs '.join(models)} · seed {configs[0].seed}"
-    return plot_figures(systems.get(configs[0].task), models, rollouts, data, Path(out_dir), title, prefix)
+    return plot_figures(system, models, rollouts, data, Path(out_dir), title, prefix, horizons)
 
 
 def plot_run(run_dir: str | Path) -> list[Path]:

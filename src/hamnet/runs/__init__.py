@@ -10,14 +10,14 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .files import (CHECKPOINT, CONFIG, HISTORY, METRICS, ROLLOUTS, WEIGHTS, RunState, clear_run, fingerprint,
+from .files import (CHECKPOINT, CONFIG, HISTORY, HORIZON, METRICS, ROLLOUTS, WEIGHTS, RunState, clear_run, fingerprint,
                     read_json, run_state, what_differs)
 from .locks import exclusive
 
 _DIRECTORY = ("FINGERPRINT_KEY", "check_claim", "load_config", "load_history", "load_metrics", "open_run",
               "read_weights", "save_model")
 
-__all__ = ["CHECKPOINT", "CONFIG", "HISTORY", "METRICS", "ROLLOUTS", "WEIGHTS", "RunState", "clear_run", "exclusive",
+__all__ = ["CHECKPOINT", "CONFIG", "HISTORY", "HORIZON", "METRICS", "ROLLOUTS", "WEIGHTS", "RunState", "clear_run", "exclusive",
            "fingerprint", "read_json", "run_state", "what_differs", *_DIRECTORY]
 
 

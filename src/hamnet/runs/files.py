@@ -17,13 +17,15 @@ from typing import Any
 
 from ..errors import RunDirectoryError
 
-CONFIG, WEIGHTS, METRICS, HISTORY, CHECKPOINT, ROLLOUTS = (
+CONFIG, WEIGHTS, METRICS, HISTORY, CHECKPOINT, ROLLOUTS, HORIZON = (
     "config.json", "model.safetensors", "metrics.json", "history.json", "checkpoint.pt",
-    "rollouts.safetensors")
-RUN_FILES = (CONFIG, WEIGHTS, METRICS, HISTORY, CHECKPOINT, ROLLOUTS)
-#: A run's own figures (`hamnet plot`): the state-space and the pixel figures.
-FIGURE_PATTERNS = ("rollouts.png", "vector_field.png", "energy_fields.png", "divergence.png", "pixel_rollout.gif", "pixel_rollout_strip.png",
-                   "latent_portrait.png", "energy_bump*.gif")
+    "rollouts.safetensors", "horizon.safetensors")
+RUN_FILES = (CONFIG, WEIGHTS, METRICS, HISTORY, CHECKPOINT, ROLLOUTS, HORIZON)
+#: A run's own figures (`hamnet plot`): the state-space and the pixel figures; and the
+#: long-horizon evaluations with another integrator or horizon (`hamnet evaluate --integrator`).
+FIGURE_PATTERNS = ("rollouts.png", "vector_field.png", "energy_fields.png", "divergence.png", "horizon.png",
+                   "pixel_rollout.gif", "pixel_rollout_strip.png", "latent_portrait.png", "energy_bump*.gif",
+                   "horizon-*.json", "horizon-*.safetensors")
 #: Config fields that may change between the sessions of one run (where it runs, where
 #: its data file is found) without changing what it computes.
 PLACE_FIELDS = ("device", "data_dir")
