@@ -1,6 +1,6 @@
 """Long horizons: which model, objective and integrator stay right longest (README table).
 
-    python scripts/long_horizon_study.py [--out results/long-horizon] [--seeds 3] [--tasks spring,pendulum]
+    python scripts/long_horizon_study.py [--out results/long-horizon] [--seeds 3] [--tasks spring,pendulum] [--steps N]
 
 On the spring and the pendulum (the paper's full training settings), `--seeds` seeds each of
 - baseline and HNN trained on dx/dt (the paper's objective),
@@ -9,22 +9,32 @@ On the spring and the pendulum (the paper's full training settings), `--seeds` s
 then every run's long-horizon metrics (`hamnet.horizon`, 10× the training horizon) rolled
 out by dopri5 and by a symplectic integrator (leapfrog for the separable model, implicit
 midpoint for the others) at the training data's time step. Runs are resumable: a
-finished run is not trained again. Writes `<out>/long-horizon.{json,md}` and prints the table.
+finished run is not trained again. Writes `<out>/long-horizon.{json,md}` (and prints the
+table) and, per task, `<out>/long-horizon-<task>.png`: e(t) and the energy error of seed 0
+of every combination, rolled out by dopri5.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from hamnet.atomic import write_text
 from hamnet.experiments import RunConfig
-from hamnet.pipeline import horizon_evaluation, train_runs
+from hamnet.figure_files import save_figure
+from hamnet.jobs import cpu_model
+from hamnet.pipeline import horizon_evaluation, horizon_file, load_horizon_curves, train_runs
+from hamnet.plots import horizon_figure
 
 #: (label, model, objective, objective options)
+#: Colour of each combination in the figures.
+COLORS = {"baseline": "tab:orange", "hnn": "tab:blue", "hnn-separable, rollout leapfrog k=8": "tab:cyan",
+          "hnn, rollout implicit-midpoint k=8": "tab:purple"}
 COMBINATIONS = (
     ("baseline", "baseline", "derivative", {}),
     ("hnn", "hnn", "derivative", {}),
@@ -47,11 +57,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("results/long-horizon"))
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--tasks", default="spring,pendulum")
+    parser.add_argument("--steps", type=int, help="training steps (default: the paper's); fewer for a smoke run")
     args = parser.parse_args()
     rows = []
     for task in args.tasks.split(","):
+        curves = {}
         for label, model, objective, options in COMBINATIONS:
-            configs = [RunConfig.for_task(task, model, seed=seed, objective=objective, objective_options=options)
+            configs = [RunConfig.for_task(task, model, seed=seed, steps=args.steps, objective=objective,
+                                          objective_options=options)
                        for seed in range(args.seeds)]
             dirs = [args.out / task / folder(label) / f"seed{seed}" for seed in range(args.seeds)]
             train_runs(configs, dirs, resume=True)
@@ -64,8 +77,14 @@ def main() -> None:
                     row[f"{name}_seeds"] = values.tolist()
                 rows.append(row)
                 print(json.dumps(row), flush=True)
+            curves[label] = load_horizon_curves(dirs[0], f"{horizon_file(10.0, 'dopri5')}.safetensors")
+        title = f"{task}: seed 0 of each, rolled out by dopri5 over 10× the training horizon"
+        save_figure(horizon_figure(curves, title, color=COLORS.get), args.out / f"long-horizon-{task}.png")
     write_text(args.out / "long-horizon.json", json.dumps(rows, indent=2))
-    table = markdown(rows)
+    header = (f"Command: `python scripts/long_horizon_study.py --seeds {args.seeds} --tasks {args.tasks}"
+              f"{f' --steps {args.steps}' if args.steps else ''}` · "
+              f"{datetime.date.today()} · {cpu_model()}, torch {torch.__version__}\n\n")
+    table = header + markdown(rows)
     write_text(args.out / "long-horizon.md", table)
     print(table)
 

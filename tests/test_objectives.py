@@ -103,3 +103,17 @@ def test_reproduce_with_another_objective_sets_no_published_numbers_beside_it(tm
                         models=["hnn"], objective="rollout", objective_options={"unroll": 2})
     assert "paper_test_loss" not in records[0] and "horizon_error" in records[0]
     assert "(paper)" not in (tmp_path / "results.md").read_text()
+
+
+def test_seeds_with_an_objective_that_cannot_be_stacked_train_one_after_the_other(tmp_path) -> None:
+    """Implicit midpoint stops when converged (data-dependent, no vmap): two seeds train
+    alone, each as it would by itself."""
+    from hamnet.pipeline import train_runs
+
+    options = {"unroll": 2, "integrator": "implicit-midpoint"}
+    configs = [RunConfig.for_task("spring", "hnn", seed=s, steps=3, objective="rollout", objective_options=options)
+               for s in (0, 1)]
+    assert not hamnet.objectives.get("rollout", options).stackable
+    together = train_runs(configs, [tmp_path / "a0", tmp_path / "a1"], show_progress=False)
+    alone = train_run(configs[1], tmp_path / "b1", show_progress=False)
+    assert together[1][1].train_loss == alone[1].train_loss  # the same path: bitwise

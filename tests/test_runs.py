@@ -39,7 +39,8 @@ def test_evaluate_and_plot_write_files(run_dir) -> None:
     assert hamnet.runs.load_metrics(run_dir) == metrics
     assert json.loads((run_dir / "metrics.json").read_text())["fingerprint"] == fingerprint(run_dir)
     paths = plot_run(run_dir)
-    assert {p.name for p in paths} == {"vector_field.png", "rollouts.png", "energy_fields.png", "divergence.png"}
+    assert {p.name for p in paths} == {"vector_field.png", "rollouts.png", "energy_fields.png", "divergence.png",
+                                       "horizon.png"}
     assert all(p.stat().st_size > 10_000 for p in paths)
 
 

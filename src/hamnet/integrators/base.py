@@ -16,12 +16,14 @@ class FixedStep:
     dx/dt = f(x). `order` is its global order of accuracy; `symplectic` whether it
     preserves the symplectic form of a Hamiltonian flow (energy errors then stay bounded);
     `separable` whether it needs a separable field, dq/dt = g(p), dp/dt = h(q) (H = T(p) +
-    V(q)), which it may then evaluate at mixed states."""
+    V(q)), which it may then evaluate at mixed states; `vmappable` whether its step runs
+    under `torch.func.vmap` (an iterative solve that stops on convergence does not)."""
 
     name: ClassVar[str]
     order: ClassVar[int]
     symplectic: ClassVar[bool] = False
     separable: ClassVar[bool] = False
+    vmappable: ClassVar[bool] = True
 
     def step(self, f: VectorField, x: Tensor, h: float) -> Tensor:
         raise NotImplementedError

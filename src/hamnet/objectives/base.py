@@ -19,6 +19,9 @@ class Objective:
     name: ClassVar[str]
     #: Whether it trains a model of observations on pairs of them (else states).
     observations: ClassVar[bool] = False
+    #: Whether runs can train with it as one `vmap`-ed stack (`hamnet.training.RunStack`);
+    #: else they train one after the other.
+    stackable: bool = True
 
     def tensors(self, data: Any, split: str) -> tuple[Tensor, ...]:
         """The `split` ("train" or "test") tensors of `data` this objective takes: the data

@@ -40,6 +40,7 @@ class RolloutObjective(Objective):
             raise InvalidValueError(f"substeps must be an integer between 1 and {MAX_UNROLL}, got {substeps!r}")
         self.unroll, self.integrator, self.substeps = unroll, integrator, substeps
         self.method = FIXED_STEP[integrator]()
+        self.stackable = self.method.vmappable
 
     def settings(self) -> dict[str, Any]:
         return {"unroll": self.unroll, "integrator": self.integrator, "substeps": self.substeps}

@@ -65,13 +65,12 @@ def evaluate_run(run_dir: str | Path, horizon: float | None = HorizonProtocol.fa
         metrics |= {"state_mse": strayed.mean, "state_mse_se": strayed.se}
         if diverged_fraction(rollouts) > 0:
             metrics["diverged_rollouts"] = diverged_fraction(rollouts)
-        (run_dir / HORIZON).unlink(missing_ok=True)
+        curves = None
         if applies(system, system.recipe):
             if horizon is not None:
                 horizon_metrics, curves = long_horizon_metrics(system, model, config.recipe["t_end"],
                                                                HorizonProtocol(factor=horizon))
                 metrics |= horizon_metrics
-                _save_tensors(curves.tensors(), run_dir / HORIZON, stamp)
         else:
             span = protocol.reversibility_steps or float(rollouts.t[-1] - rollouts.t[0])
             reversibility = reversibility_error(model, rollouts.states[0], span)
@@ -79,6 +78,10 @@ def evaluate_run(run_dir: str | Path, horizon: float | None = HorizonProtocol.fa
         history = read_json(run_dir / HISTORY) if (run_dir / HISTORY).exists() else {}
         metrics["train_seconds"] = float(history.get("seconds", float("nan")))
         _save_tensors(rollouts.tensors(), run_dir / ROLLOUTS, stamp)
+        if curves is None:
+            (run_dir / HORIZON).unlink(missing_ok=True)
+        else:
+            _save_tensors(curves.tensors(), run_dir / HORIZON, stamp)
         write_text(run_dir / METRICS, json.dumps({FINGERPRINT_KEY: stamp, **metrics}, indent=2))
     return metrics
 
