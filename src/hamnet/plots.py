@@ -212,7 +212,7 @@ def horizon_figure(curves: dict[str, HorizonCurves], title: str,
     ax_error.set(title="relative state error e(t) = ‖x̂ − x‖ / (‖x̂‖ + ‖x‖)", xlabel="t", ylabel="e(t)")
     ax_energy.set(title="energy error |H(x̂ₜ) − H(xₜ)| / |H(x₀)|", xlabel="t", ylabel="relative energy error")
     for ax in (ax_error, ax_energy):
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="best", fontsize=7)
         ax.grid(alpha=0.3, which="major")
     fig.suptitle(title)
     fig.tight_layout()
