@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from hamnet import models
 from hamnet.atomic import write_text
 from hamnet.experiments import RunConfig
 from hamnet.figure_files import save_figure
@@ -33,7 +34,8 @@ from hamnet.plots import horizon_figure
 
 #: (label, model, objective, objective options)
 #: Colour of each combination in the figures.
-COLORS = {"baseline": "tab:orange", "hnn": "tab:blue", "hnn-separable, rollout leapfrog k=8": "tab:cyan",
+COLORS = {"baseline": models.color("baseline"), "hnn": models.color("hnn"),
+          "hnn-separable, rollout leapfrog k=8": models.color("hnn-separable"),
           "hnn, rollout implicit-midpoint k=8": "tab:purple"}
 COMBINATIONS = (
     ("baseline", "baseline", "derivative", {}),
