@@ -89,7 +89,8 @@ def _check_device(device: str) -> str:
 
 
 def _print_metrics(metrics: dict[str, float], title: str) -> None:
-    table = Table(title=title)
+    console.print(title, soft_wrap=True)  # a long run path on its own line, not squeezed into the table's width
+    table = Table()
     table.add_column("metric")
     table.add_column("value", justify="right")
     for name in ("train_loss", "test_loss", "energy_mse"):
@@ -174,7 +175,7 @@ def evaluate(
                 raise InvalidValueError("--horizon none leaves nothing to roll out with --integrator or --step")
             metrics = horizon_evaluation(run, factor, integrator, step)
             title = f"{run} · {integrator} · {factor:g}× the training horizon"
-            console.print(f"wrote {run / horizon_file(factor, integrator)}.json")
+            console.print(f"wrote {run / horizon_file(factor, integrator)}.json", soft_wrap=True)
     _print_metrics(metrics, title)
 
 
