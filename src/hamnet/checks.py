@@ -11,7 +11,9 @@ from .errors import InvalidValueError
 #: (training keeps one float64 loss per step; reproduce builds one config per seed).
 MAX_STEPS = 10**8
 MAX_SEEDS = 10**4
-#: The longest rollout `hamnet evaluate --horizon` accepts, in training horizons.
+#: The long-horizon metrics' rollouts, in training horizons: the default, and the most
+#: `hamnet evaluate --horizon` accepts.
+DEFAULT_HORIZON = 10.0
 MAX_HORIZON = 10**4
 
 

@@ -30,9 +30,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .checks import DEFAULT_HORIZON
 from .data.cache import cached
 from .integrators import rollout
-from .metrics import as_float64, reversibility_error
+from .metrics import as_float64, reversibility_error, standard_error
 from .models import DynamicsModel
 from .systems import System, TrajectoryRecipe
 
@@ -48,7 +49,7 @@ class HorizonProtocol:
     """`factor` × the training horizon, `n_points` times, `n_states` initial states;
     `threshold` of e(t) for the valid time; `perturbation` of the chaos floor."""
 
-    factor: float = 10.0
+    factor: float = DEFAULT_HORIZON
     n_states: int = 15
     n_points: int = 200
     threshold: float = 0.1
@@ -116,7 +117,12 @@ def horizon_curves(system: System, model: DynamicsModel, t_end: float,
                    step_size: float | None = None) -> HorizonCurves:
     """`model` rolled out in float64 by `method` (`hamnet.rollout`; dopri5 at rtol
     `MODEL_RTOL`) from the held-out states, against the truth. `t_end`: the training horizon."""
-    truth = _truth(system, t_end, protocol)
+    return _curves(system, model, _truth(system, t_end, protocol), method, step_size)
+
+
+def _curves(system: System, model: DynamicsModel, truth: dict[str, Tensor], method: str,
+            step_size: float | None) -> HorizonCurves:
+    """`horizon_curves` against `truth` (`_truth`)."""
     model64 = as_float64(model)
     t, true, x0 = truth["t"], truth["true"], truth["x0"]
     with torch.no_grad():
@@ -139,13 +145,13 @@ def summarise(curves: HorizonCurves, threshold: float = HorizonProtocol.threshol
     beyond = curves.error > threshold  # [T, b]
     first = torch.where(beyond.any(dim=0), beyond.float().argmax(dim=0), torch.tensor(len(curves.t) - 1))
     drift = curves.energy_error[-1].numpy()
-    out = {"horizon_error": float(per_state.mean()), "horizon_error_se": _se(per_state),
-           "horizon_floor": float(per_floor.mean()), "horizon_floor_se": _se(per_floor),
+    out = {"horizon_error": float(per_state.mean()), "horizon_error_se": standard_error(per_state),
+           "horizon_floor": float(per_floor.mean()), "horizon_floor_se": standard_error(per_floor),
            "valid_time": float(curves.t[first].median()),
-           "energy_drift": float(drift.mean()), "energy_drift_se": _se(drift)}
+           "energy_drift": float(drift.mean()), "energy_drift_se": standard_error(drift)}
     if curves.learned_drift is not None:
         learned = curves.learned_drift[-1].numpy()
-        out |= {"learned_energy_drift": float(learned.mean()), "learned_energy_drift_se": _se(learned)}
+        out |= {"learned_energy_drift": float(learned.mean()), "learned_energy_drift_se": standard_error(learned)}
     return out
 
 
@@ -154,9 +160,10 @@ def long_horizon_metrics(system: System, model: DynamicsModel, t_end: float,
                          step_size: float | None = None) -> tuple[dict[str, float], HorizonCurves]:
     """The metrics above for `model` rolled out by `method`, and the curves they summarise.
     `t_end`: the training data's horizon."""
-    curves = horizon_curves(system, model, t_end, protocol, method, step_size)
-    reversibility = reversibility_error(model, _truth(system, t_end, protocol)["x0"], t_end, rtol=MODEL_RTOL,
-                                        method=method, step_size=step_size)
+    truth = _truth(system, t_end, protocol)
+    curves = _curves(system, model, truth, method, step_size)
+    reversibility = reversibility_error(model, truth["x0"], t_end, rtol=MODEL_RTOL, method=method,
+                                        step_size=step_size)
     metrics = summarise(curves, protocol.threshold) | {"reversibility_error": reversibility.mean,
                                                        "reversibility_error_se": reversibility.se}
     return metrics, curves
@@ -165,9 +172,3 @@ def long_horizon_metrics(system: System, model: DynamicsModel, t_end: float,
 def _geometric_means(error: Tensor) -> np.ndarray:
     """Per state the geometric mean over times t > 0 of error [T, b].  -> [b]."""
     return error[1:].clamp_min(1e-300).log().mean(dim=0).exp().numpy()
-
-
-def _se(values: np.ndarray) -> float:
-    """Standard error of a mean (nan for one value; nan where a value is infinite)."""
-    with np.errstate(invalid="ignore"):  # inf - inf in the spread of diverged rollouts
-        return float(np.std(values) / np.sqrt(len(values))) if len(values) > 1 else float("nan")

@@ -29,6 +29,13 @@ class Estimate:
     se: float
 
 
+def standard_error(values: np.ndarray | Tensor) -> float:
+    """Standard error of a mean, std / sqrt(n) (nan for one value, or where a value is infinite)."""
+    values = np.asarray(values, dtype=np.float64).ravel()
+    with np.errstate(invalid="ignore"):  # inf - inf in the spread of diverged rollouts
+        return float(values.std() / np.sqrt(values.size)) if values.size > 1 else float("nan")
+
+
 def as_float64(model: DynamicsModel) -> DynamicsModel:
     """A float64 copy of `model` in eval mode (metrics are computed in float64)."""
     return copy.deepcopy(model).double().eval()
@@ -50,9 +57,7 @@ def loss_estimates(model: DynamicsModel, objective: Objective, tensors: tuple[Te
     out = {}
     for name, per_sample in terms.items():
         per_sample = per_sample.to(torch.float64)
-        n = per_sample.numel()
-        se = float(per_sample.std(unbiased=False)) / np.sqrt(n) if n > 1 else float("nan")
-        out[name] = Estimate(float(per_sample.mean()), se)
+        out[name] = Estimate(float(per_sample.mean()), standard_error(per_sample))
     return out
 
 
@@ -166,8 +171,7 @@ def reversibility_error(model: DynamicsModel, start: Tensor, span: float, rtol: 
         if bool(finite.any()):
             back[finite] = reverse(model64.coordinates(run(turned[finite])))
         error = (back - start).pow(2).sum(-1).nan_to_num(nan=float("inf"))
-    n = error.numel()
-    return Estimate(float(error.mean()), float(error.std(unbiased=False)) / np.sqrt(n) if n > 1 else float("nan"))
+    return Estimate(float(error.mean()), standard_error(error))
 
 
 def energy_mse(system: System, rollouts: Rollouts) -> Estimate:
@@ -191,11 +195,7 @@ def _mean_over_rollouts(per_point: Tensor) -> Estimate:
     per_point = per_point.nan_to_num(nan=float("inf"))
     per_trajectory = per_point.mean(dim=0).numpy()
     with np.errstate(invalid="ignore"):  # inf - inf in the spread of diverged trajectories
-        if per_trajectory.size >= 5:
-            se = bootstrap_se(per_trajectory)
-        else:
-            flat = per_point.flatten().numpy()
-            se = float(flat.std() / np.sqrt(flat.size))
+        se = bootstrap_se(per_trajectory) if per_trajectory.size >= 5 else standard_error(per_point)
     return Estimate(float(per_trajectory.mean()), se)
 
 

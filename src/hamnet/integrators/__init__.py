@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 
 from ..errors import InvalidValueError, UnknownNameError
-from .base import FixedStep, VectorField, integrate_fixed
+from .base import FixedStep, VectorField, integrate_fixed, owner_of
 from .dopri5 import dopri5
 from .euler import Euler
 from .implicit_midpoint import ImplicitMidpoint
@@ -43,15 +43,19 @@ def is_separable(f: VectorField) -> bool:
     """Whether `f` says it is separable (dq/dt from p alone, dp/dt from q alone): its own
     `separable` attribute, or that of the object a bound method belongs to (a model, a
     system)."""
-    owner = getattr(f, "__self__", None)
-    return bool(getattr(f, "separable", getattr(owner, "separable", False)))
+    return bool(getattr(f, "separable", getattr(owner_of(f), "separable", False)))
+
+
+def check_method(method: str) -> None:
+    """`UnknownNameError` for a name that is not an integrator of `METHODS`."""
+    if method not in METHODS:
+        raise UnknownNameError(f"unknown integrator {method!r}; known: {', '.join(METHODS)}")
 
 
 def _check_arguments(f: VectorField, x0: Tensor, t: Tensor, method: str, step_size: float | None,
                      rtol: float, atol: float) -> None:
     """`InvalidValueError` naming the argument that `rollout` cannot use."""
-    if method not in METHODS:
-        raise UnknownNameError(f"unknown integrator {method!r}; known: {', '.join(METHODS)}")
+    check_method(method)
     if method in FIXED_STEP and FIXED_STEP[method].separable and not is_separable(f):
         raise InvalidValueError(f"{method} needs a separable field (H = T(p) + V(q)), and this one does not say it "
                                 "is: use implicit-midpoint, rk4 or dopri5, or a separable model (hnn-separable)")
@@ -127,4 +131,4 @@ def rollout(
     return states
 
 
-__all__ = ["FIXED_STEP", "METHODS", "FixedStep", "NonConvergenceWarning", "is_separable", "rollout"]
+__all__ = ["FIXED_STEP", "METHODS", "FixedStep", "NonConvergenceWarning", "check_method", "is_separable", "rollout"]

@@ -44,10 +44,15 @@ def integrate_fixed(method: FixedStep, f: VectorField, x0: Tensor, t: Tensor, st
     return torch.stack(states)
 
 
+def owner_of(f: VectorField) -> object:
+    """The object a bound-method field belongs to (a model, a system), else None."""
+    return getattr(f, "__self__", None)
+
+
 def position_rate(f: VectorField, q: Tensor, p: Tensor) -> Tensor:
     """dq/dt of a separable field f at (q, p), [b, dim/2]: from p alone by the `position_rate`
     of the object f is a method of (a separable model), else half of f's whole field."""
-    owner = getattr(f, "__self__", None)
+    owner = owner_of(f)
     if hasattr(owner, "position_rate"):
         return owner.position_rate(p)
     return f(torch.cat([q, p], dim=-1)).chunk(2, dim=-1)[0]
@@ -56,7 +61,7 @@ def position_rate(f: VectorField, q: Tensor, p: Tensor) -> Tensor:
 def momentum_rate(f: VectorField, q: Tensor, p: Tensor) -> Tensor:
     """dp/dt of a separable field f at (q, p), [b, dim/2]: from q alone where f's owner has
     `momentum_rate`, else half of f's whole field (as `position_rate`)."""
-    owner = getattr(f, "__self__", None)
+    owner = owner_of(f)
     if hasattr(owner, "momentum_rate"):
         return owner.momentum_rate(q)
     return f(torch.cat([q, p], dim=-1)).chunk(2, dim=-1)[1]

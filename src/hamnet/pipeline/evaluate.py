@@ -7,19 +7,18 @@ import json
 from pathlib import Path
 from typing import Any
 
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
 
 from .. import systems
-from ..atomic import atomic_path, write_text
-from ..errors import InvalidValueError, UnknownNameError
+from ..atomic import write_text
+from ..errors import InvalidValueError
 from ..experiments import RunConfig
 from ..horizon import HorizonCurves, HorizonProtocol, applies, long_horizon_metrics
-from ..integrators import METHODS
+from ..integrators import check_method
 from ..metrics import (Rollouts, diverged_fraction, energy_mse, evaluation_rollouts, loss_estimates,
                        reversibility_error, state_mse)
 from ..models import DynamicsModel
-from ..runs import FINGERPRINT_KEY, HISTORY, HORIZON, METRICS, ROLLOUTS, exclusive, fingerprint, load_config, read_json
+from ..runs import (FINGERPRINT_KEY, HISTORY, HORIZON, METRICS, ROLLOUTS, exclusive, fingerprint, load_config,
+                    load_stamped, read_json, save_stamped)
 from ..systems import EnergyProtocol
 from .build import build_data, build_objective
 from .load import load_model
@@ -77,11 +76,11 @@ def evaluate_run(run_dir: str | Path, horizon: float | None = HorizonProtocol.fa
             metrics |= {"reversibility_error": reversibility.mean, "reversibility_error_se": reversibility.se}
         history = read_json(run_dir / HISTORY) if (run_dir / HISTORY).exists() else {}
         metrics["train_seconds"] = float(history.get("seconds", float("nan")))
-        _save_tensors(rollouts.tensors(), run_dir / ROLLOUTS, stamp)
+        save_stamped(rollouts.tensors(), run_dir / ROLLOUTS, stamp)
         if curves is None:
             (run_dir / HORIZON).unlink(missing_ok=True)
         else:
-            _save_tensors(curves.tensors(), run_dir / HORIZON, stamp)
+            save_stamped(curves.tensors(), run_dir / HORIZON, stamp)
         write_text(run_dir / METRICS, json.dumps({FINGERPRINT_KEY: stamp, **metrics}, indent=2))
     return metrics
 
@@ -101,8 +100,7 @@ def horizon_evaluation(run_dir: str | Path, factor: float = HorizonProtocol.fact
     """
     run_dir = Path(run_dir)
     config = load_config(run_dir)
-    if integrator not in METHODS:
-        raise UnknownNameError(f"unknown integrator {integrator!r}; known: {', '.join(METHODS)}")
+    check_method(integrator)
     system = systems.get(config.task)
     if not applies(system, system.recipe):
         raise InvalidValueError(f"{config.task}: long-horizon metrics need generated trajectory data "
@@ -116,7 +114,7 @@ def horizon_evaluation(run_dir: str | Path, factor: float = HorizonProtocol.fact
         metrics, curves = long_horizon_metrics(system, model, recipe["t_end"], HorizonProtocol(factor=factor),
                                                method=integrator, step_size=step_size)
         stem = horizon_file(factor, integrator)
-        _save_tensors(curves.tensors(), run_dir / f"{stem}.safetensors", stamp)
+        save_stamped(curves.tensors(), run_dir / f"{stem}.safetensors", stamp)
         settings = {"factor": factor, "integrator": integrator, "step_size": step_size}
         write_text(run_dir / f"{stem}.json", json.dumps({FINGERPRINT_KEY: stamp, "settings": settings, **metrics},
                                                         indent=2))
@@ -125,16 +123,8 @@ def horizon_evaluation(run_dir: str | Path, factor: float = HorizonProtocol.fact
 
 def load_horizon_curves(run_dir: str | Path, name: str = HORIZON) -> HorizonCurves | None:
     """The curves saved by `evaluate_run` (or `horizon_evaluation`: `name`) for these weights, else None."""
-    path = Path(run_dir) / name
+    tensors = load_stamped(Path(run_dir) / name, run_dir)
     try:
-        with safe_open(str(path), framework="pt") as handle:
-            if (handle.metadata() or {}).get(FINGERPRINT_KEY) != fingerprint(run_dir):
-                return None
-        return HorizonCurves.from_tensors(load_file(str(path)))
-    except (SafetensorError, KeyError, OSError):
-        return None  # missing, damaged or another run's
-
-
-def _save_tensors(tensors: dict[str, Any], path: Path, stamp: str) -> None:
-    with atomic_path(path) as tmp:
-        save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp), metadata={FINGERPRINT_KEY: stamp})
+        return None if tensors is None else HorizonCurves.from_tensors(tensors)
+    except KeyError:
+        return None  # a file of another kind under that name

@@ -5,16 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file
-
 from .. import systems
 from ..errors import InvalidValueError
 from ..experiments import RunConfig
 from ..horizon import applies, horizon_curves
 from ..metrics import Rollouts
 from ..models import DynamicsModel
-from ..runs import FINGERPRINT_KEY, ROLLOUTS, exclusive, fingerprint, load_config
+from ..runs import ROLLOUTS, exclusive, load_config, load_stamped
 from ..systems import EnergyProtocol
 from .build import build_data
 from .evaluate import load_horizon_curves, rollouts_for
@@ -25,14 +22,12 @@ def plot_rollouts(run_dir: Path, config: RunConfig, model: DynamicsModel, data: 
     """The rollouts a run's figures show: those saved by `evaluate_run` when they belong to
     these weights and cover the protocol's plot horizon, else computed now."""
     protocol = EnergyProtocol(**config.protocol)
-    if protocol.plot_t_end is None and (run_dir / ROLLOUTS).exists():
+    saved = load_stamped(run_dir / ROLLOUTS, run_dir) if protocol.plot_t_end is None else None
+    if saved is not None:
         try:
-            with safe_open(str(run_dir / ROLLOUTS), framework="pt") as handle:
-                stamp = (handle.metadata() or {}).get(FINGERPRINT_KEY)
-            if stamp == fingerprint(run_dir):
-                return Rollouts.from_tensors(load_file(str(run_dir / ROLLOUTS)))
-        except (SafetensorError, KeyError, OSError):
-            pass  # a damaged, outdated or foreign file is recomputed
+            return Rollouts.from_tensors(saved)
+        except KeyError:
+            pass  # a file of another kind under that name: recomputed
     return rollouts_for(config, model, data, t_end=protocol.plot_t_end)
 
 

@@ -14,8 +14,8 @@ from .files import (CHECKPOINT, CONFIG, HISTORY, HORIZON, METRICS, ROLLOUTS, WEI
                     read_json, run_state, what_differs)
 from .locks import exclusive
 
-_DIRECTORY = ("FINGERPRINT_KEY", "check_claim", "load_config", "load_history", "load_metrics", "open_run",
-              "read_weights", "save_model")
+_DIRECTORY = ("FINGERPRINT_KEY", "check_claim", "load_config", "load_history", "load_metrics", "load_stamped",
+              "open_run", "read_weights", "save_model", "save_stamped")
 
 __all__ = ["CHECKPOINT", "CONFIG", "HISTORY", "HORIZON", "METRICS", "ROLLOUTS", "WEIGHTS", "RunState", "clear_run", "exclusive",
            "fingerprint", "read_json", "run_state", "what_differs", *_DIRECTORY]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
@@ -22,6 +22,24 @@ from .files import (CONFIG, HISTORY, METRICS, WEIGHTS, RunState, clear_run, fing
 
 #: Key of the run fingerprint in metrics.json and in the rollouts file's metadata.
 FINGERPRINT_KEY = "fingerprint"
+
+
+def save_stamped(tensors: dict[str, Tensor], path: Path, stamp: str) -> None:
+    """Tensors computed from a run's weights, written atomically with its fingerprint `stamp`."""
+    with atomic_path(path) as tmp:
+        save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp), metadata={FINGERPRINT_KEY: stamp})
+
+
+def load_stamped(path: Path, run_dir: str | Path) -> dict[str, Tensor] | None:
+    """The tensors `save_stamped` wrote at `path` while they belong to the weights in `run_dir`,
+    else None (missing, damaged, outdated or another run's: to be recomputed)."""
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            if (handle.metadata() or {}).get(FINGERPRINT_KEY) != fingerprint(run_dir):
+                return None
+        return load_file(str(path))
+    except (SafetensorError, KeyError, OSError):
+        return None
 
 
 def load_config(run_dir: str | Path) -> RunConfig:
