@@ -83,6 +83,13 @@ def edit_config(**changes: object) -> Prepare:
     return prepare
 
 
+def as_real_pendulum(d: Path) -> None:
+    """The trained run's config turned into one of the real pendulum (its recipe's defaults)."""
+    path = d / "run" / "config.json"
+    config = json.loads(path.read_text())
+    path.write_text(json.dumps(config | {"task": "real-pendulum", "recipe": {}}))
+
+
 def run_file(name: str, content: bytes | None) -> Prepare:
     """Replace (None: remove) one file of the copied run."""
     def prepare(d: Path) -> None:
@@ -149,6 +156,11 @@ CASES = [
     case("evaluate-horizon-huge", "evaluate {d} --horizon 1e9", "--horizon must be between 0 and 10000"),
     case("evaluate-step-negative", "evaluate {d} --integrator rk4 --step -0.1", "--step must be a positive"),
     case("evaluate-step-nan", "evaluate {d} --integrator rk4 --step nan", "--step must be a positive"),
+    case("evaluate-step-with-dopri5", "evaluate {d} --step 0.1", "--step is the time step of a fixed-step",
+         "dopri5 chooses its own steps"),
+    case("evaluate-horizon-on-measured-data", "evaluate {run} --integrator rk4",
+         "real-pendulum: long-horizon metrics need generated trajectory data",
+         prepare=as_real_pendulum, needs_run=True),
     case("evaluate-unknown-integrator", "evaluate {run} --integrator verlet", "unknown integrator 'verlet'",
          "leapfrog", needs_run=True),
     case("evaluate-leapfrog-not-separable", "evaluate {run} --integrator leapfrog", "needs a separable field",

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .checks import MAX_SEEDS, check_count, check_lr, check_seed, check_step_size, check_steps, parse_horizon
+from .checks import DEFAULT_HORIZON, MAX_SEEDS, check_count, check_lr, check_seed, check_step_size, check_steps, parse_horizon
 from .errors import HamnetError, InvalidValueError, RunDirectoryError
 from .progress import log
 
@@ -160,14 +160,16 @@ def evaluate(
     """Compute a run's metrics (losses, energy MSE, long-horizon metrics) and write
     metrics.json; with another --integrator or --horizon, only the long-horizon metrics,
     into horizon-<integrator>-<N>x.json beside it."""
-    factor = parse_horizon(horizon) if horizon is not None else 10.0
+    factor = parse_horizon(horizon) if horizon is not None else DEFAULT_HORIZON
     check_step_size(step)
+    if step is not None and integrator == "dopri5":
+        raise InvalidValueError("--step is the time step of a fixed-step --integrator; dopri5 chooses its own steps")
     _check_run_dir(run)
     _start_torch()
     from .pipeline import evaluate_run, horizon_evaluation, horizon_file
 
     with _on_interrupt("nothing was written; run it again"):
-        if integrator == "dopri5" and step is None and factor in (None, 10.0):
+        if integrator == "dopri5" and factor in (None, DEFAULT_HORIZON):
             metrics = evaluate_run(run, horizon=factor)
             title = f"{run}"
         else:
