@@ -427,14 +427,14 @@ def test_trial_column_must_be_finite(tmp_path) -> None:
 
 def test_derivative_beyond_float32_is_refused(tmp_path) -> None:
     write_series(tmp_path, replace_row(10, o="3e38"))  # a value in range, its change per second not
-    with pytest.raises(DataFileError, match="lines 11-12: the time derivative"):
+    with pytest.raises(DataFileError, match="line 11: the estimated time derivative"):
         real_pendulum_dataset(hamnet.systems.get("real-pendulum"), None, 0, tmp_path)
 
 
 def test_derivative_over_a_tiny_time_step_is_refused(tmp_path) -> None:
     rows = [f"0 {i * 1e-300!r} {0.1 * i} 0" for i in range(20)]
     write_series(tmp_path, rows)
-    with pytest.raises(DataFileError, match="lines 2-3: the time derivative"):
+    with pytest.raises(DataFileError, match="line 2: the estimated time derivative"):
         real_pendulum_dataset(hamnet.systems.get("real-pendulum"), None, 0, tmp_path)
 
 

@@ -90,8 +90,8 @@ def test_forward_differences_manufacture_damping_central_ones_do_not() -> None:
 def test_an_unknown_derivative_rule_is_refused() -> None:
     from hamnet.errors import InvalidValueError
 
-    with pytest.raises(InvalidValueError, match="recipe.derivative must be one of forward, central"):
-        hamnet.RunConfig(task="real-pendulum", model="hnn", recipe={"derivative": "spline"}).validate()
+    with pytest.raises(InvalidValueError, match="recipe.derivative must be one of forward, central, gradient, spline"):
+        hamnet.RunConfig(task="real-pendulum", model="hnn", recipe={"derivative": "splines"}).validate()
 
 
 def test_gaps_use_the_actual_time_step(tmp_path) -> None:

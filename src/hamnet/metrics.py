@@ -179,23 +179,33 @@ def energy_mse(system: System, rollouts: Rollouts) -> Estimate:
 
     SE is the paper's 5-group bootstrap over trajectories (plain SE over time points when
     there is a single trajectory). A trajectory whose rollout left the finite numbers
-    counts as infinitely wrong, so the mean is `inf` (see `diverged_fraction`).
+    counts as infinitely wrong, so the mean is `inf` (see `diverged_fraction`). Times at
+    which a reference trajectory has no sample (NaN: measured trajectories on their own
+    grids) are left out of its mean.
     """
-    return _mean_over_rollouts((system.hamiltonian(rollouts.true) - system.hamiltonian(rollouts.model)).pow(2))
+    return _mean_over_rollouts((system.hamiltonian(rollouts.true) - system.hamiltonian(rollouts.model)).pow(2),
+                               rollouts)
 
 
 def state_mse(rollouts: Rollouts) -> Estimate:
     """Mean over trajectories of mean_t |true_t − model_t|² / dim: how far the rollout
-    strays from the reference in the system's coordinates (SE and divergence as `energy_mse`)."""
-    return _mean_over_rollouts((rollouts.true - rollouts.model).pow(2).mean(dim=-1))
+    strays from the reference in the system's coordinates (SE, divergence and unsampled
+    times as `energy_mse`)."""
+    return _mean_over_rollouts((rollouts.true - rollouts.model).pow(2).mean(dim=-1), rollouts)
 
 
-def _mean_over_rollouts(per_point: Tensor) -> Estimate:
-    """per_point [T, b] -> mean over trajectories of its mean over time, ± SE (`energy_mse`)."""
+def _mean_over_rollouts(per_point: Tensor, rollouts: Rollouts) -> Estimate:
+    """per_point [T, b] -> mean over trajectories of its mean over the times the reference
+    is sampled at, ± SE (`energy_mse`)."""
+    sampled = torch.isfinite(rollouts.true).all(dim=-1)  # [T, b]
     per_point = per_point.nan_to_num(nan=float("inf"))
-    per_trajectory = per_point.mean(dim=0).numpy()
+    if bool(sampled.all()):
+        per_trajectory, points = per_point.mean(dim=0).numpy(), per_point
+    else:
+        points = per_point[sampled]
+        per_trajectory = (per_point.where(sampled, 0.0).sum(dim=0) / sampled.sum(dim=0)).numpy()
     with np.errstate(invalid="ignore"):  # inf - inf in the spread of diverged trajectories
-        se = bootstrap_se(per_trajectory) if per_trajectory.size >= 5 else standard_error(per_point)
+        se = bootstrap_se(per_trajectory) if per_trajectory.size >= 5 else standard_error(points)
     return Estimate(float(per_trajectory.mean()), se)
 
 

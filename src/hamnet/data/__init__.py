@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..systems import System, TrajectoryRecipe
+from ..systems.measured import FileRecipe, read_file
 from ..systems.pixel_pendulum import PixelRecipe
 from .dataset import Dataset, split_blocks
+from .measured import measured_dataset
 from .pixels import PixelData, pixel_pendulum_dataset
 from .real_pendulum import real_pendulum_dataset
 from .trajectories import generate_trajectories, trajectory_dataset
@@ -27,11 +29,21 @@ def _from_pixels(system: System, recipe: dict[str, Any], seed: int,
     return pixel_pendulum_dataset(PixelRecipe(**recipe), seed, use_cache=use_cache)
 
 
+def _from_file(system: System, recipe: dict[str, Any], seed: int,
+               data_dir: Path | None, use_cache: bool) -> Dataset:
+    """A user's trajectory file (`hamnet.systems.measured`): read, derivatives, split by trajectories."""
+    recipe = FileRecipe(**recipe)
+    names = system.given_names or (None, None)
+    data = read_file(system.path, *(tuple(n) if n else None for n in names))
+    return measured_dataset(data, recipe.derivative, 1 - recipe.test_fraction, seed)
+
+
 #: data_source name -> loader(system, recipe fields, seed, data_dir, use_cache) -> Dataset
 SOURCES: dict[str, Callable[..., Dataset | PixelData]] = {
     "trajectories": _from_trajectories,
     "real-pendulum": real_pendulum_dataset,
     "pixel-pendulum": _from_pixels,
+    "file": _from_file,
 }
 
 

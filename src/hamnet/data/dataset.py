@@ -42,14 +42,31 @@ class Dataset:
         return self.x_train, self.x_train
 
     def reference(self) -> tuple[Tensor, Tensor, Tensor]:
-        """The measured test segment as a reference: (t[T] from 0, x[T, 1, dim], x0[1, dim]).
+        """The measured test trajectories as a reference: (t[T] from 0, x[T, b, dim], x0[b, dim]).
 
-        Needs `extras["t_test"]` (data read from a measured series).
+        Needs `extras["t_test"]` (measured data; `extras["lengths_test"]` cuts it into b
+        trajectories, else one). t is the union of the trajectories' own times after their
+        first sample; x is NaN where a trajectory has no sample at a time of that grid.
         """
         if "t_test" not in self.extras:
             raise InvalidValueError("this data set has no measured test segment (extras['t_test'])")
-        t = self.extras["t_test"].to(torch.float64)
-        return t - t[0], self.x_test.to(torch.float64).unsqueeze(1), self.x_test[:1]
+        pieces = self.segments("test")
+        if len(pieces) == 1:
+            t, x = pieces[0]
+            return t - t[0], x.to(torch.float64).unsqueeze(1), x[:1]
+        relative = [t - t[0] for t, _ in pieces]
+        grid = torch.unique(torch.cat(relative))  # sorted
+        true = torch.full((grid.numel(), len(pieces), self.dim), float("nan"), dtype=torch.float64)
+        for j, (times, (_, x)) in enumerate(zip(relative, pieces)):
+            true[torch.searchsorted(grid, times), j] = x.to(torch.float64)
+        return grid, true, torch.stack([x[0] for _, x in pieces])
+
+    def segments(self, split: str) -> list[tuple[Tensor, Tensor]]:
+        """The measured trajectories of `split` ("train", "test"): [(t[T_i], x[T_i, dim])]."""
+        x = self.x_train if split == "train" else self.x_test
+        t = self.extras[f"t_{split}"]
+        lengths = self.extras.get(f"lengths_{split}", torch.tensor([x.shape[0]]))
+        return list(zip(t.split(lengths.tolist()), x.split(lengths.tolist())))
 
     def windows(self, split: str, k: int) -> tuple[Tensor, Tensor]:
         """Every run of k + 1 consecutive observed states of the `split` ("train", "test")
@@ -57,8 +74,8 @@ class Dataset:
         a model (`hamnet.objectives.rollout`).
 
         Trajectories sampled on one grid (`extras["t"]`, [T]; the split holds whole
-        trajectories of T points) give T − k windows each; a measured series
-        (`extras["t_<split>"]`) gives windows along it, its uneven steps included.
+        trajectories of T points) give T − k windows each; measured trajectories
+        (`extras["t_<split>"]`, `segments`) give windows along each, uneven steps included.
         """
         x = self.x_train if split == "train" else self.x_test
         if "t" in self.extras:
@@ -68,16 +85,19 @@ class Dataset:
                                         f"of {t.numel()} points")
             x, steps = x.reshape(-1, t.numel(), x.shape[-1]), t[1:] - t[:-1]
         elif f"t_{split}" in self.extras:
-            t = self.extras[f"t_{split}"].to(x.dtype)
-            x, steps = x.unsqueeze(0), t[1:] - t[:-1]
+            pieces = [(t.to(x.dtype), s.unsqueeze(0)) for t, s in self.segments(split)]
+            shortest = min(s.shape[1] for _, s in pieces)
+            if shortest <= k:
+                raise InvalidValueError(f"an unroll of {k} steps needs trajectories of more than {k} points; "
+                                        f"the {split} split's shortest has {shortest}")
+            cut = [_windows(s, t[1:] - t[:-1], k) for t, s in pieces]
+            return torch.cat([w for w, _ in cut]), torch.cat([d for _, d in cut])
         else:
             raise InvalidValueError("this data set has no time stamps to cut windows from (extras['t'])")
         if x.shape[1] <= k:
             raise InvalidValueError(f"an unroll of {k} steps needs trajectories of more than {k} points; "
                                     f"the {split} split's have {x.shape[1]}")
-        window = x.unfold(1, k + 1, 1).transpose(-1, -2).reshape(-1, k + 1, x.shape[-1])
-        dt = steps.unfold(0, k, 1).expand(x.shape[0], -1, -1).reshape(-1, k)
-        return window.contiguous(), dt.contiguous()
+        return _windows(x, steps, k)
 
     def tensors(self) -> dict[str, Tensor]:
         """All tensors by name (for caching)."""
@@ -90,6 +110,14 @@ class Dataset:
         extras = {k.removeprefix("extra."): v for k, v in tensors.items() if k.startswith("extra.")}
         return cls(tensors["x_train"], tensors["dxdt_train"], tensors["x_test"], tensors["dxdt_test"],
                    extras, dict(info or {}))
+
+
+def _windows(x: Tensor, steps: Tensor, k: int) -> tuple[Tensor, Tensor]:
+    """Runs of k + 1 consecutive states of trajectories x[n, T, dim] on one grid with steps[T − 1].
+    -> (window[n (T − k), k + 1, dim], dt[n (T − k), k])."""
+    window = x.unfold(1, k + 1, 1).transpose(-1, -2).reshape(-1, k + 1, x.shape[-1])
+    dt = steps.unfold(0, k, 1).expand(x.shape[0], -1, -1).reshape(-1, k)
+    return window.contiguous(), dt.contiguous()
 
 
 def split_blocks(samples: Tensor, test_fraction: float, test_first: bool) -> tuple[Tensor, Tensor]:

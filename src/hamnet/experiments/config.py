@@ -35,17 +35,25 @@ class RunConfig:
     objective_options: dict[str, Any] = field(default_factory=dict)  # its settings (rollout: unroll, integrator)
     device: str = "cpu"
     data_dir: str | None = None  # where data files are read from (None: the default lookup)
+    system_options: dict[str, Any] = field(default_factory=dict)  # the task's (a file task: its path, names, H)
+
+    def system(self) -> systems.System:
+        """The run's system (`hamnet.systems.get` of its task and options)."""
+        return systems.get(self.task, self.system_options)
 
     @classmethod
     def for_task(cls, task: str, model: str, seed: int = 0, preset: str = "full",
                  steps: int | None = None, device: str = "cpu",
                  data_dir: str | Path | None = None, lr: float | None = None,
-                 objective: str | None = None, objective_options: dict[str, Any] | None = None) -> "RunConfig":
+                 objective: str | None = None, objective_options: dict[str, Any] | None = None,
+                 system_options: dict[str, Any] | None = None,
+                 recipe: dict[str, Any] | None = None) -> "RunConfig":
         """The config of `preset` for `task` (raises on unknown task, model or preset).
 
         `steps` and `lr` override the preset's training settings; `objective` its objective
         (then with `objective_options`, else the objective's defaults), `objective_options`
-        alone its objective's settings.
+        alone its objective's settings; `system_options` build the task's system (a file
+        task: `hamnet.systems.measured.OPTIONS`), `recipe` overrides fields of its data recipe.
         """
         check_seed(seed, "seed")
         check_steps(steps)
@@ -53,8 +61,12 @@ class RunConfig:
         experiment = presets.get(task, preset)
         train_settings = dataclasses.replace(experiment.train, **{k: v for k, v in
                                              (("steps", steps), ("lr", lr)) if v is not None})
-        system = systems.get(task)
-        recipe = dataclasses.replace(system.recipe, **experiment.recipe) if system.recipe else None
+        system = systems.get(task, system_options)
+        if recipe and system.recipe is None:
+            raise InvalidValueError(f"task {task!r} has no data recipe to change")
+        if recipe:
+            _check_fields("recipe", recipe, system.recipe)
+        recipe = dataclasses.replace(system.recipe, **(experiment.recipe | (recipe or {}))) if system.recipe else None
         protocol = dataclasses.replace(system.energy_protocol, **experiment.protocol)
         options = dict(objective_options or {})
         if not objective:  # the experiment's objective, its settings updated by the given ones
@@ -64,7 +76,7 @@ class RunConfig:
                      protocol=dataclasses.asdict(protocol), hidden=experiment.hidden,
                      residual=experiment.residual, objective=objective or experiment.objective,
                      objective_options=options, device=device,
-                     data_dir=str(data_dir) if data_dir else None)
+                     data_dir=str(data_dir) if data_dir else None, system_options=system.options())
         config.validate()
         return config.with_defaults()
 
@@ -116,7 +128,7 @@ class RunConfig:
         """This config with every recipe, protocol and objective setting spelled out (the
         defaults for those not given): a config.json of an earlier version, which lacks
         fields added since, compares equal to today's config of the same run."""
-        system = systems.get(self.task)
+        system = self.system()
         recipe = dataclasses.asdict(dataclasses.replace(system.recipe, **self.recipe)) if system.recipe else {}
         protocol = dataclasses.asdict(dataclasses.replace(system.energy_protocol, **self.protocol))
         objective = self.objective

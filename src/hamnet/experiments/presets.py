@@ -118,11 +118,21 @@ class Preset:
     tasks: tuple[str, ...]
     reference: str | None
     smoke_test: bool = False
+    #: The experiment of a task that is not hamnet's own (a user's file or system), or
+    #: None: such tasks have none under this preset.
+    user: Experiment | None = None
 
+
+#: A user's own data or system (`hamnet train --data FILE`, `--task module:Class`): the
+#: settings of the paper's small tasks, with the real pendulum's lighter weight decay
+#: (measured data); full batches.
+USER_FULL = Experiment(TrainSettings(steps=2000, batch_size=None, weight_decay=1e-5))
+USER_QUICK = Experiment(TrainSettings(steps=600, batch_size=None, weight_decay=1e-5, eval_every=100,
+                                      checkpoint_every=200))
 
 PRESETS: dict[str, Preset] = {
-    "full": Preset(FULL, seeds=3, tasks=PAPER_TASKS, reference="hnn-paper"),
-    "quick": Preset(QUICK, seeds=1, tasks=PAPER_TASKS, reference="hnn-paper", smoke_test=True),
+    "full": Preset(FULL, seeds=3, tasks=PAPER_TASKS, reference="hnn-paper", user=USER_FULL),
+    "quick": Preset(QUICK, seeds=1, tasks=PAPER_TASKS, reference="hnn-paper", smoke_test=True, user=USER_QUICK),
     "dhnn-paper": Preset(DHNN_PAPER, seeds=5, tasks=("real-pendulum",), reference="dhnn-paper"),
     "dissipative": Preset(DISSIPATIVE, seeds=3, tasks=tuple(DISSIPATIVE), reference=None),
 }
@@ -144,9 +154,14 @@ def tasks(name: str | None = None) -> list[str]:
 
 
 def get(task: str, preset_name: str = "full") -> Experiment:
-    """The experiment for `task` under the preset `preset_name`."""
-    table = preset(preset_name).experiments
-    systems.get(task)  # raises for an unknown task
+    """The experiment for `task` under the preset `preset_name` (a task that is not hamnet's
+    own: the preset's `user` experiment)."""
+    chosen = preset(preset_name)
+    table = chosen.experiments
+    if task not in (*systems.names(), systems.MeasuredSystem.name) and ":" not in task:
+        systems.get(task)  # raises for an unknown task
+    if not systems.is_builtin(task) and chosen.user is not None:
+        return chosen.user
     if task not in table:
         raise UnknownNameError(f"task {task!r} has no experiment in preset {preset_name!r} "
                                f"(it has: {', '.join(table)})")

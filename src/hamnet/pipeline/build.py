@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import models, objectives, systems
+from .. import models, objectives
 from ..data import Dataset, PixelData, load_task_data
 from ..experiments import RunConfig
 from ..models import DynamicsModel
@@ -12,13 +12,13 @@ from ..seeding import derive_seed, generator
 
 def build_data(config: RunConfig, use_cache: bool = True) -> Dataset | PixelData:
     """The run's data set (deterministic for its seed; files looked up in `config.data_dir`)."""
-    return load_task_data(systems.get(config.task), config.recipe, derive_seed(config.seed, "data"),
+    return load_task_data(config.system(), config.recipe, derive_seed(config.seed, "data"),
                           data_dir=config.data_dir, use_cache=use_cache)
 
 
 def build_model(config: RunConfig, seeded: bool = True) -> DynamicsModel:
     """A freshly initialised model of the run (seeded from the run seed unless `seeded=False`)."""
-    system = systems.get(config.task)
+    system = config.system()
     return models.build(config.model, system.dim, config.hidden, obs_dim=system.observation_dim,
                         generator=generator(config.seed, "init") if seeded else None, residual=config.residual)
 

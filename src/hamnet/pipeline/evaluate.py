@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 
-from .. import systems
 from ..atomic import write_text
 from ..errors import InvalidValueError
 from ..experiments import RunConfig
@@ -27,7 +26,7 @@ from .load import load_model
 def rollouts_for(config: RunConfig, model: DynamicsModel, data: Any,
                  t_end: float | None = None) -> Rollouts:
     """The run's evaluation rollouts (`hamnet.metrics.evaluation_rollouts`), to `t_end` if given."""
-    return evaluation_rollouts(systems.get(config.task), model, EnergyProtocol(**config.protocol),
+    return evaluation_rollouts(config.system(), model, EnergyProtocol(**config.protocol),
                                data, t_end=t_end)
 
 
@@ -57,7 +56,7 @@ def evaluate_run(run_dir: str | Path, horizon: float | None = HorizonProtocol.fa
                 name = f"{split}_loss" if term == "loss" else f"{split}_loss_{term}"
                 metrics |= {name: estimate.mean, f"{name}_se": estimate.se}
         rollouts = rollouts_for(config, model, data)
-        system = systems.get(config.task)
+        system = config.system()
         energy = energy_mse(system, rollouts)
         metrics |= {"energy_mse": energy.mean, "energy_mse_se": energy.se}
         strayed = state_mse(rollouts)
@@ -101,7 +100,7 @@ def horizon_evaluation(run_dir: str | Path, factor: float = HorizonProtocol.fact
     run_dir = Path(run_dir)
     config = load_config(run_dir)
     check_method(integrator)
-    system = systems.get(config.task)
+    system = config.system()
     if not applies(system, system.recipe):
         raise InvalidValueError(f"{config.task}: long-horizon metrics need generated trajectory data "
                                 "(a task whose data are not trajectories from a known flow has no truth to roll out)")

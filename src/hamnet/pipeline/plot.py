@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .. import systems
 from ..errors import InvalidValueError
 from ..experiments import RunConfig
 from ..horizon import applies, horizon_curves
@@ -41,7 +40,7 @@ def plot_runs(run_dirs: list[str | Path], out_dir: str | Path, prefix: str = "")
     data = build_data(configs[0])
     models = {c.model: load(d) for c, d in zip(configs, run_dirs)}
     rollouts = {c.model: plot_rollouts(Path(d), c, models[c.model], data) for c, d in zip(configs, run_dirs)}
-    system = systems.get(configs[0].task)
+    system = configs[0].system()
     horizons = {c.model: load_horizon_curves(d) or horizon_curves(system, models[c.model], c.recipe["t_end"])
                 for c, d in zip(configs, run_dirs)} if applies(system, system.recipe) else None
     title = f"{configs[0].task} · {' vs '.join(models)} · seed {configs[0].seed}"

@@ -1,16 +1,21 @@
-"""Registry of physical systems: `names()` and `get(name)`.
+"""Registry of physical systems: `names()` and `get(name, options)`.
 
-Adding a system is one new module with a `System` subclass plus one line in `_REGISTRY`.
+Adding a system is one new module with a `System` subclass plus one line in `_REGISTRY`;
+a user's own system needs no line at all (`plugins`: `module:Class` or an entry point).
 """
 
 from __future__ import annotations
 
 from ..errors import UnknownNameError
+from typing import Any
+
 from .base import EnergyProtocol, System, TrajectoryRecipe
 from .damped_spring import DampedSpring
+from .measured import MeasuredSystem
 from .nbody import ThreeBody, TwoBody
 from .pendulum import Pendulum
 from .pixel_pendulum import PixelPendulum
+from .plugins import entry_point_names, find_plugin
 from .real_pendulum import RealPendulum
 from .spring import Spring
 
@@ -23,19 +28,31 @@ _REGISTRY: dict[str, type[System]] = {
     PixelPendulum.name: PixelPendulum,
     DampedSpring.name: DampedSpring,
 }
+#: Systems built from a user's options alone (`get(name, options)`), not listed by `names`.
+_FROM_OPTIONS: dict[str, type[System]] = {MeasuredSystem.name: MeasuredSystem}
 
 
 def names() -> list[str]:
-    """Names of all registered systems, in registry order."""
-    return list(_REGISTRY)
+    """Names of the registered systems, in registry order, then those installed packages
+    register (entry points)."""
+    return list(_REGISTRY) + [name for name in entry_point_names() if name not in _REGISTRY]
 
 
-def get(name: str) -> System:
-    """The system called `name`; raises `UnknownNameError` listing the known names."""
-    try:
-        return _REGISTRY[name]()
-    except KeyError:
-        raise UnknownNameError(f"unknown task {name!r}; known tasks: {', '.join(names())}") from None
+def is_builtin(name: str) -> bool:
+    """Whether `name` is one of hamnet's own systems with settings in the presets (not a
+    user's file or plugin)."""
+    return name in _REGISTRY
 
 
-__all__ = ["EnergyProtocol", "System", "TrajectoryRecipe", "get", "names"]
+def get(name: str, options: dict[str, Any] | None = None) -> System:
+    """The system called `name` (a registry name, `module:Class`, or an entry point), built
+    from `options` (`System.from_options`; only some systems take any); raises
+    `UnknownNameError` listing the known names."""
+    found = _REGISTRY.get(name) or _FROM_OPTIONS.get(name) or find_plugin(name)
+    if found is None:
+        raise UnknownNameError(f"unknown task {name!r}; known tasks: {', '.join(names())}, "
+                               "or a system of your own as module:Class")
+    return found.from_options(options or {})
+
+
+__all__ = ["EnergyProtocol", "MeasuredSystem", "System", "TrajectoryRecipe", "get", "is_builtin", "names"]

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor
 
+from ..errors import InvalidValueError
 from ..hamiltonian import hamiltonian_vector_field
 
 
@@ -75,6 +76,25 @@ class System:
     #: Whether dq/dt depends on p alone and dp/dt on q alone (H = T(p) + V(q)): what
     #: `leapfrog` and `yoshida4` need (`hamnet.integrators.is_separable`).
     separable: ClassVar[bool] = False
+    #: Whether `hamiltonian` and `vector_field` are known (False: measured data without a
+    #: known energy; energy metrics and true-field figures are left out).
+    has_energy: ClassVar[bool] = True
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> "System":
+        """The system built from its task options (`RunConfig.system_options`); most take none."""
+        if options:
+            raise InvalidValueError(f"task {cls.name!r} takes no options, got {', '.join(options)}")
+        return cls()
+
+    def options(self) -> dict[str, Any]:
+        """The options that rebuild this system (`from_options`), spelled out."""
+        return {}
+
+    @property
+    def label(self) -> str:
+        """How results name the task (run directories, tables)."""
+        return self.name
 
     def hamiltonian(self, x: Tensor) -> Tensor:
         """True energy.  x[..., dim] -> [...]."""

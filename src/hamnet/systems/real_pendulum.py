@@ -14,8 +14,6 @@ from torch import Tensor
 from ..errors import InvalidValueError
 from .base import EnergyProtocol, System, sample_annulus
 
-#: How time derivatives are estimated from the measured samples (`SeriesRecipe.derivative`).
-DERIVATIVES = ("forward", "central")
 
 
 @dataclass(frozen=True)
@@ -23,8 +21,9 @@ class SeriesRecipe:
     """How a measured series becomes a training set.
 
     `derivative`: "forward" (the HNN paper's: (x_{i+1} − x_i)/(t_{i+1} − t_i) at rows
-    0..N−2) or "central" (the D-HNN paper's: the mean of the forward differences on either
-    side of each row, the backward one at the last row; rows 1..N−1). On this series
+    0..N−2), "central" (the D-HNN paper's: the mean of the forward differences on either
+    side of each row, the backward one at the last row; rows 1..N−1), or another of
+    `hamnet.data.derivatives.METHODS`. On this series
     forward differences shift every derivative by −(ω²h/2)·x, an inward pull that reads as
     damping: the energy decay they imply is 16× the measured one (central: 1.0×; see
     docs/tasks.md). The first `train_fraction` of the rows train, the rest test.
@@ -34,8 +33,10 @@ class SeriesRecipe:
     train_fraction: float = 0.8
 
     def __post_init__(self) -> None:
-        if self.derivative not in DERIVATIVES:
-            raise InvalidValueError(f"recipe.derivative must be one of {', '.join(DERIVATIVES)}, "
+        from ..data.derivatives import METHODS
+
+        if self.derivative not in METHODS:
+            raise InvalidValueError(f"recipe.derivative must be one of {', '.join(METHODS)}, "
                                     f"got {self.derivative!r}")
         if not 0.0 < self.train_fraction < 1.0:
             raise InvalidValueError(f"recipe.train_fraction must be between 0 and 1, got {self.train_fraction}")
