@@ -40,6 +40,56 @@ def _objective_options(objective: str | None, unroll: int | None, integrator: st
     return {k: v for k, v in (("unroll", unroll), ("integrator", integrator)) if v is not None}
 
 
+DataFile = typer.Option(None, "--data", help="Your trajectory file (.npz or .csv; docs/your-data.md) instead "
+                                               "of a built-in --task.")
+Coords = typer.Option(None, help="--data: the position names, comma-separated (default: the file's, or the "
+                                 "columns starting with q).")
+Momenta = typer.Option(None, help="--data: the momentum names, comma-separated (default: the file's, or the "
+                                  "columns starting with p).")
+HamiltonianText = typer.Option(None, "--hamiltonian", help="--data: the true energy as an expression of the "
+                                                           "coordinates, e.g. 'p**2/2 + q**4/4' (turns on the energy "
+                                                           "metrics).")
+TestFraction = typer.Option(None, help="--data: share of whole trajectories held out for testing (default 0.2; "
+                                       "a single trajectory: its last samples).")
+Derivative = typer.Option(None, help="--data without dx/dt: how to estimate it: spline (default), gradient, "
+                                     "central or forward.")
+
+
+def _name_list(listed: str | None, option: str) -> list[str] | None:
+    """Comma-separated names (None: not given)."""
+    if listed is None:
+        return None
+    names = [name.strip() for name in listed.split(",")]
+    if not all(names):
+        raise InvalidValueError(f"{option} must be comma-separated names, got {listed!r}")
+    return names
+
+
+def _task_spec(task: str | None, data: Path | None, coords: str | None = None, momenta: str | None = None,
+               hamiltonian: str | None = None, test_fraction: float | None = None,
+               derivative: str | None = None) -> tuple[str, dict | None, dict | None]:
+    """(task, its system options, recipe overrides) from `--task` or `--data` and the data options."""
+    data_settings = {"--coords": coords, "--momenta": momenta, "--hamiltonian": hamiltonian,
+                     "--test-fraction": test_fraction, "--derivative": derivative}
+    if task is not None and data is not None:
+        raise InvalidValueError("pass --task or --data, not both")
+    if data is None:
+        given = [name for name, value in data_settings.items() if value is not None]
+        if given:
+            raise InvalidValueError(f"{given[0]} describes a --data file; it does not apply to --task")
+        if task is None:
+            raise InvalidValueError("pass --task NAME (see `hamnet tasks`) or --data FILE (your trajectories)")
+        return task, None, None
+    if not data.is_file():
+        raise InvalidValueError(f"trajectory file {data} {'is not a file' if data.exists() else 'does not exist'}")
+    if test_fraction is not None and not 0 < test_fraction < 1:
+        raise InvalidValueError(f"--test-fraction must be between 0 and 1, got {test_fraction}")
+    options = {"path": str(data.resolve()), "coords": _name_list(coords, "--coords"),
+               "momenta": _name_list(momenta, "--momenta"), "hamiltonian": hamiltonian}
+    recipe = {k: v for k, v in (("test_fraction", test_fraction), ("derivative", derivative)) if v is not None}
+    return "file", options, recipe
+
+
 class Interrupted(Exception):
     """Ctrl-C during a command; the message says how to continue."""
 
@@ -104,7 +154,8 @@ def _print_metrics(metrics: dict[str, float], title: str) -> None:
 
 @app.command()
 def train(
-    task: str = typer.Option(..., help="Task name (see `hamnet tasks`)."),
+    task: Optional[str] = typer.Option(None, "--task", "--system", help="Task name (see `hamnet tasks`), or your "
+                                       "own system as module:Class."),
     model: str = typer.Option(..., help="Model name (see `hamnet models`)."),
     out: Path = typer.Option(..., help="Run directory to write."),
     seed: int = typer.Option(0, help="Seed for data, initialisation and batches."),
@@ -120,10 +171,17 @@ def train(
     unroll: Optional[int] = Unroll,
     integrator: Optional[str] = Integrator,
     data_dir: Optional[Path] = DataDir,
+    data: Optional[Path] = DataFile,
+    coords: Optional[str] = Coords,
+    momenta: Optional[str] = Momenta,
+    hamiltonian: Optional[str] = HamiltonianText,
+    test_fraction: Optional[float] = TestFraction,
+    derivative: Optional[str] = Derivative,
 ) -> None:
-    """Train one model on one task into a run directory."""
+    """Train one model on one task, or on your trajectory file (--data), into a run directory."""
     if resume and overwrite:
         raise InvalidValueError("pass --resume or --overwrite, not both")
+    task, system_options, recipe = _task_spec(task, data, coords, momenta, hamiltonian, test_fraction, derivative)
     options = _objective_options(objective, unroll, integrator)
     check_seed(seed)
     check_steps(steps)
@@ -135,14 +193,15 @@ def train(
     from .runs.files import CHECKPOINT, RunState, run_state
 
     config = RunConfig.for_task(task, model, seed, preset, steps, _check_device(device), data_dir, lr=lr,
-                                objective=objective, objective_options=options)
+                                objective=objective, objective_options=options, system_options=system_options,
+                                recipe=recipe)
     before = run_state(out) if out.is_dir() else RunState.NEW
     if resume and before is RunState.UNFINISHED and not (out / CHECKPOINT).exists():
         log(f"no checkpoint in {out}: training from the start")
     with _on_interrupt(f"continue with the same command and --resume (from the last checkpoint in {out})"):
         _, history = train_run(config, out, resume=resume, overwrite=overwrite)
     done = "already trained" if resume and before is RunState.FINISHED else "trained"
-    log(f"{done} {model} on {task}: final train loss {history.train_loss[-1]:.4e}, "
+    log(f"{done} {model} on {config.system().label}: final train loss {history.train_loss[-1]:.4e}, "
         f"test loss {history.test_loss[-1]:.4e} ({history.seconds:.1f} s) -> {out}")
 
 
@@ -156,6 +215,8 @@ def evaluate(
                                                   "models)."),
     step: Optional[float] = typer.Option(None, help="Time step of a fixed-step integrator (default: the "
                                                     "training data's)."),
+    hamiltonian: Optional[str] = typer.Option(None, "--hamiltonian", help="A run on your --data: the true energy "
+                                              "as an expression, saved into its config.json (energy metrics)."),
 ) -> None:
     """Compute a run's metrics (losses, energy MSE, long-horizon metrics) and write
     metrics.json; with another --integrator or --horizon, only the long-horizon metrics,
@@ -166,7 +227,10 @@ def evaluate(
         raise InvalidValueError("--step is the time step of a fixed-step --integrator; dopri5 chooses its own steps")
     _check_run_dir(run)
     _start_torch()
-    from .pipeline import evaluate_run, horizon_evaluation, horizon_file
+    from .pipeline import evaluate_run, horizon_evaluation, horizon_file, set_hamiltonian
+
+    if hamiltonian is not None:
+        set_hamiltonian(run, hamiltonian)
 
     with _on_interrupt("nothing was written; run it again"):
         if integrator == "dopri5" and factor in (None, DEFAULT_HORIZON):
@@ -218,9 +282,15 @@ def reproduce(
     objective: Optional[str] = Objective,
     unroll: Optional[int] = Unroll,
     integrator: Optional[str] = Integrator,
+    data: Optional[Path] = DataFile,
+    coords: Optional[str] = Coords,
+    momenta: Optional[str] = Momenta,
+    hamiltonian: Optional[str] = HamiltonianText,
+    test_fraction: Optional[float] = TestFraction,
+    derivative: Optional[str] = Derivative,
 ) -> None:
     """Train and evaluate the models (baseline and HNN; D-HNN too on damped tasks) on every task of a
-    preset; write results.{json,md,csv} and figures.
+    preset, or on your trajectory file (--data); write results.{json,md,csv} and figures.
 
     Runs already finished in OUT with the same settings are reused, unfinished ones resume
     from their last checkpoint: after a crash or Ctrl-C, run the same command again."""
@@ -230,6 +300,14 @@ def reproduce(
     check_count(jobs, "--jobs")
     options = _objective_options(objective, unroll, integrator)
     task_list = _names(tasks, "--tasks", "task", "; see `hamnet tasks`")
+    system_options = recipe = None
+    if data is not None:
+        if task_list is not None:
+            raise InvalidValueError("pass --tasks or --data, not both")
+        task, system_options, recipe = _task_spec(None, data, coords, momenta, hamiltonian, test_fraction, derivative)
+        task_list = [task]
+    else:
+        _task_spec("", None, coords, momenta, hamiltonian, test_fraction, derivative)  # refuses the data options
     model_list = _names(models, "--models", "model")
     check_steps(steps)
     check_lr(lr)
@@ -242,7 +320,8 @@ def reproduce(
                        "unfinished ones resume from their last checkpoint"):
         run_reproduce(task_list, "quick" if quick else preset or "full", seeds, out, data_dir, _check_device(device),
                       steps=steps, lr=lr, command=command, run_plots=run_plots, jobs=jobs,
-                      models=model_list, objective=objective, objective_options=options)
+                      models=model_list, objective=objective, objective_options=options,
+                      system_options=system_options, recipe=recipe)
     typer.echo((out / "results.md").read_text(encoding="utf-8"))
 
 
@@ -257,12 +336,75 @@ def _names(listed: str | None, option: str, what: str, hint: str = "") -> list[s
 
 
 @app.command()
+def simulate(
+    hamiltonian: str = typer.Option(..., "--hamiltonian", help="H as an expression of the coordinates, e.g. "
+                                    "'p**2/2 + q**4/4 - q**2/2' (+ - * / **, sin cos exp log sqrt ..., pi, e)."),
+    out: Path = typer.Option(..., help="File to write: .npz or .csv (docs/your-data.md)."),
+    coords: str = typer.Option("q", help="Position names, comma-separated."),
+    momenta: str = typer.Option("p", help="Momentum names, comma-separated (as many as positions)."),
+    trajectories: int = typer.Option(100, help="Number of trajectories."),
+    t_end: float = typer.Option(10.0, help="Each trajectory's duration (time units)."),
+    points: int = typer.Option(50, help="Samples per trajectory, evenly spaced over [0, t-end]."),
+    noise: float = typer.Option(0.0, help="Std of the Gaussian noise added to the sampled states."),
+    box: str = typer.Option("-1,1", help="Initial states: every coordinate uniform in LOW,HIGH."),
+    energy: Optional[str] = typer.Option(None, help="Initial states only with E1 <= H <= E2 (E1,E2; drawn in "
+                                         "the box)."),
+    seed: int = typer.Option(0, help="Seed of the initial states and the noise."),
+    derivatives: bool = typer.Option(True, "--derivatives/--no-derivatives", help="Write the true dx/dt "
+                                     "(at the noiseless states) beside the states, or only the states."),
+) -> None:
+    """Integrate a Hamiltonian you write (float64, its field by autograd) from sampled
+    initial states and write the trajectories as a file `hamnet train --data` reads."""
+    names = _name_list(coords, "--coords"), _name_list(momenta, "--momenta")
+    check_count(trajectories, "--trajectories")
+    check_count(points, "--points")
+    if points < 2:
+        raise InvalidValueError(f"--points must be at least 2, got {points}")
+    if not (t_end > 0 and t_end < float("inf")):
+        raise InvalidValueError(f"--t-end must be a positive number, got {t_end}")
+    if not (noise >= 0 and noise < float("inf")):
+        raise InvalidValueError(f"--noise must be a non-negative number, got {noise}")
+    if out.suffix.lower() not in (".npz", ".csv"):
+        raise InvalidValueError(f"--out {out}: write a .npz or .csv file")
+    check_seed(seed)
+    low, high = _pair(box, "--box")
+    shell = _pair(energy, "--energy") if energy is not None else None
+    _start_torch()
+    from .data.files import write_trajectories
+    from .expression import HamiltonianExpression
+    from .simulate import Sampler, simulate as run_simulation
+
+    expression = HamiltonianExpression.parse(hamiltonian, *names)
+    t, x, dxdt = run_simulation(expression, Sampler(low, high, shell), trajectories, t_end, points, noise, seed)
+    write_trajectories(out, t, x, dxdt if derivatives else None, expression.coords, expression.momenta,
+                       expression.text)
+    log(f"wrote {trajectories} trajectories × {points} samples of H = {expression.text} "
+        f"({'separable' if expression.separable else 'not separable'}) -> {out}")
+
+
+def _pair(text: str, option: str) -> tuple[float, float]:
+    """Two comma-separated finite numbers."""
+    try:
+        a, b = (float(part) for part in text.split(","))
+    except ValueError:
+        raise InvalidValueError(f"{option} must be two numbers A,B, got {text!r}") from None
+    if not all(abs(v) < float("inf") for v in (a, b)):
+        raise InvalidValueError(f"{option} must be two finite numbers, got {text!r}")
+    return a, b
+
+
+@app.command()
 def tasks() -> None:
     """List the tasks and their systems."""
     from . import experiments, systems
 
     for name in experiments.tasks():
         console.print(f"{name:>15}  {systems.get(name).description}")
+    for name in systems.names():
+        if not systems.is_builtin(name):
+            console.print(f"{name:>15}  (installed plugin) {systems.get(name).description}")
+    console.print(f"{'--data FILE':>15}  {systems.MeasuredSystem.description}")
+    console.print(f"{'module:Class':>15}  your own System subclass (docs/your-system.md)")
 
 
 @app.command("models")

@@ -20,7 +20,7 @@ import sympy
 import torch
 from torch import Tensor
 
-from hamnet.errors import InvalidValueError
+from .errors import InvalidValueError
 
 MAX_LENGTH = 10_000
 _FUNCTIONS = {"sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "exp": sympy.exp,

@@ -209,6 +209,28 @@ def _mean_over_rollouts(per_point: Tensor, rollouts: Rollouts) -> Estimate:
     return Estimate(float(per_trajectory.mean()), se)
 
 
+def learned_energy_variation(model: DynamicsModel, reference: Tensor, states: Tensor) -> Estimate:
+    """How well the data conserve the model's learned energy H_θ: per reference trajectory
+    the RMS over its sampled times of H_θ(x_t) − its mean, divided by the std of H_θ over
+    `states` (e.g. the training states); mean over trajectories ± SE.
+
+    0: H_θ is constant along every observed trajectory (what an exactly conservative
+    system with H_θ ∝ H shows, up to noise); 1: it varies along one trajectory as much
+    as across the whole data set. Needs no true energy. reference: [T, b, dim] with NaN
+    where a trajectory is not sampled; states: [N, dim].
+    """
+    model64 = as_float64(model)
+    with torch.no_grad():
+        sampled = torch.isfinite(reference).all(dim=-1)  # [T, b]
+        energy = model64.hamiltonian(reference.nan_to_num().to(torch.float64))
+        count = sampled.sum(dim=0)
+        mean = energy.where(sampled, 0.0).sum(dim=0) / count
+        spread = ((energy - mean).where(sampled, 0.0).pow(2).sum(dim=0) / count).sqrt()
+        scale = model64.hamiltonian(states.to(torch.float64)).std()
+    values = (spread / scale).numpy()
+    return Estimate(float(values.mean()), standard_error(values))
+
+
 def diverged_fraction(rollouts: Rollouts) -> float:
     """Fraction of the model's trajectories that reach a non-finite state."""
     finite = torch.isfinite(rollouts.model).flatten(2).all(dim=-1).all(dim=0)  # [b]

@@ -44,7 +44,7 @@ def vector_fields(system: System, models: dict[str, DynamicsModel], extent: floa
     """2-D systems: the true field and each model's learned field over the (q, p) plane."""
     q, p, states = _plane(extent, 25)
     with torch.no_grad():
-        fields = {"true": system.vector_field(states)}
+        fields = {"true": system.vector_field(states)} if system.has_energy else {}
         fields |= {label: as_float64(model).time_derivative(states) for label, model in models.items()}
     fig, axes = plt.subplots(1, len(fields), figsize=(4.4 * len(fields), 4.2), squeeze=False)
     for ax, (label, field) in zip(axes[0], fields.items()):
@@ -68,7 +68,7 @@ def energy_fields(system: System, models: dict[str, DynamicsModel], extent: floa
     """
     q, p, states = _plane(extent, 81)
     design = torch.cat([torch.ones_like(states[:, :1]), states], dim=-1)
-    panels = {"true energy": system.hamiltonian(states)}
+    panels = {"true energy": system.hamiltonian(states)} if system.has_energy else {}
     with torch.no_grad():
         for label, model in models.items():
             model64 = as_float64(model)
@@ -92,8 +92,8 @@ def divergence_fields(system: System, models: dict[str, DynamicsModel], extent: 
     phase-space areas. Zero for any J∇H (an HNN's exactly); for a D-HNN it is ΔD, the part
     of D that no choice of H can take over."""
     q, p, states = _plane(extent, 41)
-    fields = {"true": system.vector_field} | {label: as_float64(model).time_derivative
-                                              for label, model in models.items()}
+    fields = ({"true": system.vector_field} if system.has_energy else {}) | {
+        label: as_float64(model).time_derivative for label, model in models.items()}
     panels = {label: _divergence(field, states) for label, field in fields.items()}
     bound = max(float(v.abs().max()) for v in panels.values()) or 1.0
     fig, axes = plt.subplots(1, len(panels), figsize=(4.4 * len(panels), 4.4), squeeze=False, layout="constrained")
@@ -129,18 +129,22 @@ def _trajectory_axis(ax: plt.Axes, system: System, rollouts: dict[str, Rollouts]
         ax.scatter(bodies[0, :, 0], bodies[0, :, 1], color="black", zorder=3, s=18)
         ax.set(title="orbits (first configuration)", xlabel="x", ylabel="y", aspect="equal")
     else:
-        ax.plot(reference[:, 0], reference[:, 1], label="true", **TRUE_STYLE)
+        p = reference.shape[-1] // 2  # the first momentum
+        sampled = reference[torch.isfinite(reference).all(-1)]
+        ax.plot(sampled[:, 0], sampled[:, p], label="true", **TRUE_STYLE)
         for label, r in rollouts.items():
-            ax.plot(r.model[:, 0, 0], r.model[:, 0, 1], color=color_of(label), lw=1.0, label=label)
-        ax.scatter(reference[0, 0], reference[0, 1], color="black", zorder=3, s=18)
-        ax.set(title="phase plane (first rollout)", xlabel="q", ylabel="p", aspect="equal")
+            ax.plot(r.model[:, 0, 0], r.model[:, 0, p], color=color_of(label), lw=1.0, label=label)
+        ax.scatter(sampled[0, 0], sampled[0, p], color="black", zorder=3, s=18)
+        names = ("q", "p") if p == 1 else ("q₁", "p₁")
+        ax.set(title="phase plane (first rollout)", xlabel=names[0], ylabel=names[1], aspect="equal")
     ax.legend(loc="upper right", fontsize=8)
 
 
 def _coordinate_axis(ax: plt.Axes, rollouts: dict[str, Rollouts]) -> None:
     """The first state coordinate over time, first rollout."""
     first = next(iter(rollouts.values()))
-    ax.plot(first.t, first.true[:, 0, 0], label="true", **TRUE_STYLE)
+    sampled = torch.isfinite(first.true[:, 0, 0])
+    ax.plot(first.t[sampled], first.true[sampled, 0, 0], label="true", **TRUE_STYLE)
     for label, r in rollouts.items():
         ax.plot(r.t, r.model[:, 0, 0], color=color_of(label), lw=1.0, label=label)
     ax.set(title="first coordinate over time", xlabel="t", ylabel="x₀")
@@ -151,7 +155,9 @@ def _energy_axis(ax: plt.Axes, system: System, rollouts: dict[str, Rollouts]) ->
     """The system's true energy along the reference and along each model's rollouts."""
     first = next(iter(rollouts.values()))
     true_energy = system.hamiltonian(first.true)[:, :SHOWN]
-    ax.plot(first.t, true_energy, **TRUE_STYLE)
+    for column in true_energy.T:  # each measured trajectory at its own sampled times
+        sampled = torch.isfinite(column)
+        ax.plot(first.t[sampled], column[sampled], **TRUE_STYLE)
     for label, r in rollouts.items():
         ax.plot(r.t, system.hamiltonian(r.model)[:, :SHOWN], color=color_of(label), lw=0.9, alpha=0.8)
     handles = [plt.Line2D([], [], label="true", **TRUE_STYLE)]
@@ -164,20 +170,27 @@ def _energy_axis(ax: plt.Axes, system: System, rollouts: dict[str, Rollouts]) ->
 def _error_axis(ax: plt.Axes, rollouts: dict[str, Rollouts]) -> None:
     """Per-step state MSE against the reference, every rollout (log scale)."""
     for label, r in rollouts.items():
-        error = (r.true - r.model).pow(2).mean(dim=-1)  # [T, b]
-        ax.semilogy(r.t[1:], error[1:], color=color_of(label), lw=0.7, alpha=0.5)
-        ax.semilogy(r.t[1:], error[1:].mean(dim=-1), color=color_of(label), lw=2.0, label=f"{label} (mean)")
+        error = (r.true - r.model).pow(2).mean(dim=-1)  # [T, b], NaN where a measured trajectory has no sample
+        if bool(torch.isfinite(error).all()):
+            ax.semilogy(r.t[1:], error[1:], color=color_of(label), lw=0.7, alpha=0.5)
+            ax.semilogy(r.t[1:], error[1:].mean(dim=-1), color=color_of(label), lw=2.0, label=f"{label} (mean)")
+        else:
+            sampled = torch.isfinite(error)
+            times = r.t.unsqueeze(-1).expand_as(error)
+            ax.semilogy(times[sampled], error[sampled], ".", color=color_of(label), ms=2, alpha=0.6, label=label)
     ax.set(title="state MSE vs true, per step", xlabel="t", ylabel="MSE")
     ax.legend(loc="best", fontsize=8)
 
 
 def rollout_figure(system: System, rollouts: dict[str, Rollouts], title: str) -> plt.Figure:
-    """Trajectory (orbits or phase plane), first coordinate, energy and error over time."""
-    fig, axes = plt.subplots(1, 4, figsize=(20, 4.4))
+    """Trajectory (orbits or phase plane), first coordinate, energy (where the true one is
+    known) and error over time."""
+    fig, axes = plt.subplots(1, 4 if system.has_energy else 3, figsize=(20 if system.has_energy else 15, 4.4))
     _trajectory_axis(axes[0], system, rollouts)
     _coordinate_axis(axes[1], rollouts)
-    _energy_axis(axes[2], system, rollouts)
-    _error_axis(axes[3], rollouts)
+    if system.has_energy:
+        _energy_axis(axes[2], system, rollouts)
+    _error_axis(axes[-1], rollouts)
     fig.suptitle(title)
     return fig
 

@@ -68,8 +68,8 @@ def _summary(metrics: dict[str, Any]) -> str:
     """One run's result in a few words, for the log."""
     if "diverged" in metrics:
         return str(metrics["diverged"])
-    return (f"test {metrics['test_loss']:.3e}  energy {metrics['energy_mse']:.3e}  "
-            f"({metrics['train_seconds']:.1f} s)")
+    energy = f"  energy {metrics['energy_mse']:.3e}" if "energy_mse" in metrics else ""
+    return f"test {metrics['test_loss']:.3e}{energy}  ({metrics['train_seconds']:.1f} s)"
 
 
 def training_cost(config: RunConfig, n_train: int) -> float:
@@ -94,6 +94,8 @@ def reproduce(
     models: list[str] | None = None,
     objective: str | None = None,
     objective_options: dict[str, Any] | None = None,
+    system_options: dict[str, Any] | None = None,
+    recipe: dict[str, Any] | None = None,
 ) -> list[Record]:
     """Run `preset` for each task × model × seed into `out_dir/runs/` and write the results,
     with one figure per task comparing its models (seed 0) in `out_dir/figures/` and, with
@@ -108,7 +110,10 @@ def reproduce(
     `models` (registry names) replaces each task's default models (its experiment's
     `models`: the paper's baseline and HNN, and D-HNN on damped tasks); `objective` (with
     `objective_options`) each task's training objective, whose losses are then not the
-    published ones: no published numbers are set beside them.
+    published ones: no published numbers are set beside them. `system_options` and
+    `recipe` build every task's system and change its data recipe (a trajectory file:
+    `tasks=["file"]`, `hamnet.systems.measured`); results name a task by its system's
+    `label` (a file: its name).
 
     `out_dir` is held for the whole call (`hamnet.runs.locks`): a second process is refused.
     Runs finished there by an earlier, interrupted call with the same settings are kept
@@ -127,14 +132,15 @@ def reproduce(
 
     def configs(task: str, model: str) -> list[RunConfig]:
         return [RunConfig.for_task(task, model, seed, preset, steps, device, data_dir, lr, objective,
-                                   objective_options) for seed in range(n_seeds)]
+                                   objective_options, system_options, recipe) for seed in range(n_seeds)]
 
     for task in tasks:
         for model in chosen[task]:
             configs(task, model)  # fail fast on unknown names and bad settings
+    labels = {task: configs(task, chosen[task][0])[0].system().label for task in tasks}
     with exclusive(out_dir):
         return _reproduce(tasks, chosen, preset, n_seeds, out_dir, device, show_progress, command, run_plots,
-                          jobs, configs)
+                          jobs, configs, labels)
 
 
 def _published(task: str, model: str, preset: str, config: RunConfig) -> dict[str, float]:
@@ -147,8 +153,9 @@ def _published(task: str, model: str, preset: str, config: RunConfig) -> dict[st
 
 def _reproduce(tasks: list[str], chosen: dict[str, list[str]], preset: str, n_seeds: int, out_dir: Path, device: str,
                show_progress: bool | None, command: str, run_plots: bool, jobs: int,
-               configs: Callable[[str, str], list[RunConfig]]) -> list[Record]:
-    """`reproduce` once its arguments are checked and `out_dir` is held."""
+               configs: Callable[[str, str], list[RunConfig]], labels: dict[str, str]) -> list[Record]:
+    """`reproduce` once its arguments are checked and `out_dir` is held (`labels`: task ->
+    its name in directories and tables)."""
     remove_stale_temporaries(out_dir / "figures")
     # Runs trained together in one job: a GPU takes a task × model's seeds at once
     # (one stack); on the CPU each run is its own job, so the jobs balance across cores.
@@ -169,7 +176,7 @@ def _reproduce(tasks: list[str], chosen: dict[str, list[str]], preset: str, n_se
                     n_train = future.result()
                 except DataFileError as exc:
                     if task not in skipped:
-                        log(f"skipping {task}: {exc}")
+                        log(f"skipping {labels[task]}: {exc}")
                         skipped.add(task)
                         advance(runs_left[task])
                     continue
@@ -180,11 +187,11 @@ def _reproduce(tasks: list[str], chosen: dict[str, list[str]], preset: str, n_se
                         for first in range(0, n_seeds, together):
                             chunk = group[first:first + together]
                             pool.add(("train", task, name), training_cost(chunk[0], n_train), _train_and_evaluate,
-                                     chunk, [run_dir(out_dir, task, name, c.seed) for c in chunk],
+                                     chunk, [run_dir(out_dir, labels[task], name, c.seed) for c in chunk],
                                      show_progress if jobs == 1 else False, run_plots)
             elif kind == "train":
                 for seed, run_metrics, kept in future.result():
-                    log(f"{task:>14} {model:>8} seed {seed}: {_summary(run_metrics)}"
+                    log(f"{labels[task]:>14} {model:>8} seed {seed}: {_summary(run_metrics)}"
                         f"{'  (kept from an earlier run)' if kept else ''}")
                     metrics[(task, model, seed)] = run_metrics
                     advance(1)
@@ -193,13 +200,14 @@ def _reproduce(tasks: list[str], chosen: dict[str, list[str]], preset: str, n_se
                     trained = [name for name in chosen[task] if "diverged" not in metrics[(task, name, 0)]]
                     if trained:
                         pool.add(("plot", task, ""), 0.0, plot_runs,
-                                 [run_dir(out_dir, task, name, 0) for name in trained], out_dir / "figures", f"{task}-")
+                                 [run_dir(out_dir, labels[task], name, 0) for name in trained], out_dir / "figures",
+                                 f"{labels[task]}-")
             else:
                 future.result()
     reference = experiments.preset(preset).reference
     published_numbers = {(task, model): _published(task, model, preset, configs(task, model)[0])
                          for task in tasks for model in chosen[task]}
-    records: list[Record] = [{"task": task, "model": model, "seed": seed, **metrics[(task, model, seed)],
+    records: list[Record] = [{"task": labels[task], "model": model, "seed": seed, **metrics[(task, model, seed)],
                               **published_numbers[(task, model)]}
                              for task in tasks for model in chosen[task] for seed in range(n_seeds)
                              if (task, model, seed) in metrics]

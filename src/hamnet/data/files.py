@@ -281,3 +281,34 @@ def _read_series(path: Path, raw: bytes, coords: tuple[str, ...] | None,
 
 #: File suffix -> reader(path, raw bytes, coords, momenta) -> Trajectories.
 READERS: dict[str, Callable[..., Trajectories]] = {".npz": _read_npz, ".csv": _read_csv, ".txt": _read_series}
+
+
+def write_trajectories(path: str | Path, t: Tensor, x: Tensor, dxdt: Tensor | None, coords: Sequence[str],
+                       momenta: Sequence[str], hamiltonian: str | None = None) -> Path:
+    """Write trajectories x[n, T, dim] on times t[T] (dxdt like x, or None) as `.npz` or
+    `.csv` (by `path`'s suffix), in the format `read_trajectories` reads back exactly
+    (CSV numbers are written with all their digits). The `.npz` also keeps `hamiltonian`
+    (its text). Atomic: a failed write leaves nothing."""
+    from ..atomic import atomic_path
+    from ..errors import OutputError
+
+    path = Path(path)
+    if path.suffix.lower() not in (".npz", ".csv"):
+        raise OutputError(f"{path}: write trajectories to a .npz or .csv file")
+    names = (*coords, *momenta)
+    with atomic_path(path) as tmp:
+        if path.suffix.lower() == ".npz":
+            arrays = {"x": x.numpy(), "t": t.numpy(), "coords": np.array(coords), "momenta": np.array(momenta)}
+            arrays |= {"dxdt": dxdt.numpy()} if dxdt is not None else {}
+            arrays |= {"hamiltonian": np.array(hamiltonian)} if hamiltonian else {}
+            with open(tmp, "wb") as handle:
+                np.savez(handle, **arrays)
+        else:
+            with open(tmp, "w", newline="", encoding="utf-8") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(["trajectory", "t", *names, *(f"d{n}" for n in names if dxdt is not None)])
+                for i in range(x.shape[0]):
+                    for j in range(x.shape[1]):
+                        values = [*x[i, j].tolist(), *(dxdt[i, j].tolist() if dxdt is not None else [])]
+                        writer.writerow([i, repr(float(t[j])), *map(repr, values)])
+    return path

@@ -83,7 +83,9 @@ class RunConfig:
     def validate(self) -> None:
         """Raise a `HamnetError` naming the first field that is unknown, of the wrong kind or
         out of range (a config read from disk may hold anything)."""
-        system = systems.get(self.task)
+        if not isinstance(self.system_options, dict):
+            raise InvalidValueError(f"system_options must be a mapping, got {self.system_options!r}")
+        system = self.system()
         if self.model not in models.names():
             models.build(self.model, 2)  # raises UnknownNameError with the known names
         check_seed(self.seed, "seed")

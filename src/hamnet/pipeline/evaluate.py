@@ -3,6 +3,7 @@ metrics, reversibility."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -13,12 +14,12 @@ from ..errors import InvalidValueError
 from ..experiments import RunConfig
 from ..horizon import HorizonCurves, HorizonProtocol, applies, long_horizon_metrics
 from ..integrators import check_method
-from ..metrics import (Rollouts, diverged_fraction, energy_mse, evaluation_rollouts, loss_estimates,
-                       reversibility_error, state_mse)
+from ..metrics import (Rollouts, diverged_fraction, energy_mse, evaluation_rollouts, learned_energy_variation,
+                       loss_estimates, reversibility_error, state_mse)
 from ..models import DynamicsModel
-from ..runs import (FINGERPRINT_KEY, HISTORY, HORIZON, METRICS, ROLLOUTS, exclusive, fingerprint, load_config,
+from ..runs import (CONFIG, FINGERPRINT_KEY, HISTORY, HORIZON, METRICS, ROLLOUTS, exclusive, fingerprint, load_config,
                     load_stamped, read_json, save_stamped)
-from ..systems import EnergyProtocol
+from ..systems import EnergyProtocol, MeasuredSystem
 from .build import build_data, build_objective
 from .load import load_model
 
@@ -35,8 +36,9 @@ def evaluate_run(run_dir: str | Path, horizon: float | None = HorizonProtocol.fa
     all marked with the run's fingerprint (`load_metrics` trusts them only while it holds).
 
     Metrics: `train_loss`, `test_loss` (the run's training objective, and its parts where
-    it has several, e.g. `test_loss_autoencoder`), `energy_mse` (`inf` where a rollout left
-    the finite numbers), `state_mse` (the rollout's distance from the reference), each with
+    it has several, e.g. `test_loss_autoencoder`), `energy_mse` where the true energy is
+    known (`inf` where a rollout left the finite numbers), on measured data
+    `learned_energy_variation` for models with a learned H, `state_mse` (the rollout's distance from the reference), each with
     `_se`; for generated trajectory data the long-horizon metrics over `horizon` × the
     training horizon (`hamnet.horizon`: `horizon_error`, `horizon_floor`, `valid_time`,
     `energy_drift`, `learned_energy_drift`, `reversibility_error`; their curves in
@@ -57,8 +59,12 @@ def evaluate_run(run_dir: str | Path, horizon: float | None = HorizonProtocol.fa
                 metrics |= {name: estimate.mean, f"{name}_se": estimate.se}
         rollouts = rollouts_for(config, model, data)
         system = config.system()
-        energy = energy_mse(system, rollouts)
-        metrics |= {"energy_mse": energy.mean, "energy_mse_se": energy.se}
+        if system.has_energy:
+            energy = energy_mse(system, rollouts)
+            metrics |= {"energy_mse": energy.mean, "energy_mse_se": energy.se}
+        if protocol.on_test_segment and system.observation_dim is None and model.has_hamiltonian:
+            variation = learned_energy_variation(model, rollouts.true, data.x_train)
+            metrics |= {"learned_energy_variation": variation.mean, "learned_energy_variation_se": variation.se}
         strayed = state_mse(rollouts)
         metrics |= {"state_mse": strayed.mean, "state_mse_se": strayed.se}
         if diverged_fraction(rollouts) > 0:
@@ -82,6 +88,22 @@ def evaluate_run(run_dir: str | Path, horizon: float | None = HorizonProtocol.fa
             save_stamped(curves.tensors(), run_dir / HORIZON, stamp)
         write_text(run_dir / METRICS, json.dumps({FINGERPRINT_KEY: stamp, **metrics}, indent=2))
     return metrics
+
+
+def set_hamiltonian(run_dir: str | Path, hamiltonian: str) -> None:
+    """Give a run on a trajectory file (task `file`) the true energy `hamiltonian` (an
+    expression of its coordinates, `hamnet.expression`), saved in its config.json: its
+    evaluation then scores energy and its figures show the true field. Training is not
+    affected, so the weights stay; the metrics of the old config no longer count."""
+    run_dir = Path(run_dir)
+    config = load_config(run_dir)
+    if config.task != MeasuredSystem.name:
+        raise InvalidValueError(f"{run_dir} is a run of task {config.task!r}, whose energy is known already; "
+                                "--hamiltonian is for runs on your own --data file")
+    config = dataclasses.replace(config, system_options=config.system_options | {"hamiltonian": hamiltonian})
+    config.validate()  # parses the expression against the file's coordinates
+    with exclusive(run_dir):
+        write_text(run_dir / CONFIG, json.dumps(config.to_dict(), indent=2))
 
 
 def horizon_file(factor: float, integrator: str) -> str:

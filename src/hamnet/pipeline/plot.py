@@ -43,7 +43,7 @@ def plot_runs(run_dirs: list[str | Path], out_dir: str | Path, prefix: str = "")
     system = configs[0].system()
     horizons = {c.model: load_horizon_curves(d) or horizon_curves(system, models[c.model], c.recipe["t_end"])
                 for c, d in zip(configs, run_dirs)} if applies(system, system.recipe) else None
-    title = f"{configs[0].task} · {' vs '.join(models)} · seed {configs[0].seed}"
+    title = f"{system.label} · {' vs '.join(models)} · seed {configs[0].seed}"
     return plot_figures(system, models, rollouts, data, Path(out_dir), title, prefix, horizons)
 
 

@@ -101,8 +101,9 @@ class System:
         raise NotImplementedError
 
     def vector_field(self, x: Tensor) -> Tensor:
-        """True time derivative J ∇H.  x[..., dim] -> [..., dim]."""
-        return hamiltonian_vector_field(self.hamiltonian, x)
+        """True time derivative J ∇H by autograd (differentiable in x when x requires grad).
+        x[..., dim] -> [..., dim]."""
+        return hamiltonian_vector_field(self.hamiltonian, x, create_graph=x.requires_grad)
 
     def sample_initial(self, n: int, generator: torch.Generator) -> Tensor:
         """Initial states of the training recipe.  -> [n, dim] float64."""
