@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import json
+import math
 import os
 import random
 import shutil
@@ -123,10 +124,20 @@ def raw_series(content: bytes) -> Prepare:
     return file_at(f"data/{FILE_NAME}", content)
 
 
+def user_files(d: Path) -> None:
+    """A good and a bad trajectory CSV, a module that is no system, a file where a folder should be."""
+    (d / "x.csv").write_text("trajectory,t,q,p\n" + "".join(f"{i},{j},{math.cos(j)},{-math.sin(j)}\n"
+                                                            for i in range(2) for j in range(5)))
+    (d / "bad.csv").write_text("trajectory,t,q,p\n0,0,1,0\n0,1,x,-1\n")
+    (d / "plugin.py").write_text("NotASystem = 3\n")
+    (d / "blocker").write_text("a file where a folder should be")
+
+
 GARBAGE = b"\xff\xfe\x00" + bytes(random.Random(0).randrange(256) for _ in range(4096))
 LATIN1 = ("% température\r\n" + "".join(row + "\r\n" for row in good_rows(20))).encode("latin-1")
 
 SPRING = "train --task spring --model hnn --out {d}/run"
+TO_RUN = "--model hnn --out {d}/run"
 REAL = "train --task real-pendulum --model hnn --steps 5 --out {d}/run --data-dir {d}/data"
 
 CASES = [
@@ -168,7 +179,7 @@ CASES = [
     case("evaluate-horizon-none-with-integrator", "evaluate {run} --horizon none --integrator rk4",
          "leaves nothing to roll out", needs_run=True),
     case("plot-two-runs", "plot {d}/a {d}/b", "unexpected extra argument"),
-    case("train-missing-task", "train --model hnn --out {d}/run", "Missing option", "--task"),
+    case("train-missing-task", "train --model hnn --out {d}/run", "pass --task NAME", "or --data FILE"),
     case("train-missing-model", "train --task spring --out {d}/run", "Missing option", "--model"),
     case("train-missing-out", "train --task spring --model hnn", "Missing option", "--out"),
     case("evaluate-missing-run", "evaluate", "Missing argument", "run"),
@@ -278,6 +289,44 @@ CASES = [
     case("real-pendulum-file-is-a-dir", REAL, FILE_NAME, "not a regular file", prepare=mkdir(f"data/{FILE_NAME}")),
     case("real-pendulum-binary-garbage", REAL, FILE_NAME, "not UTF-8", prepare=raw_series(GARBAGE)),
     case("real-pendulum-not-utf8", REAL, FILE_NAME, "not UTF-8", prepare=raw_series(LATIN1)),
+    # A user's data, expressions and systems.
+    case("train-data-missing", f"train --data {{d}}/none.npz {TO_RUN}", "trajectory file", "does not exist"),
+    case("train-task-and-data", f"train --task spring --data {{d}}/x.csv {TO_RUN}", "--task or --data",
+         prepare=user_files),
+    case("train-hamiltonian-without-data", f"train --task spring --hamiltonian q {TO_RUN}",
+         "--hamiltonian describes a --data file"),
+    case("train-data-unknown-symbol", f"train --data {{d}}/x.csv --hamiltonian p**2+r {TO_RUN}",
+         "unknown symbol 'r'", prepare=user_files),
+    case("train-data-test-fraction", f"train --data {{d}}/x.csv --test-fraction 1.5 {TO_RUN}",
+         "--test-fraction must be between 0 and 1", prepare=user_files),
+    case("train-data-derivative", f"train --data {{d}}/x.csv --derivative magic {TO_RUN}",
+         "unknown derivative estimate 'magic'", prepare=user_files),
+    case("train-data-no-such-column", f"train --data {{d}}/x.csv --coords q --momenta v {TO_RUN}",
+         "no column 'v'", prepare=user_files),
+    case("train-data-bad-cell", f"train --data {{d}}/bad.csv {TO_RUN}", "bad.csv, line 3", "not a number",
+         prepare=user_files),
+    case("train-plugin-no-module", f"train --task no_such_module:Sys {TO_RUN}", "cannot be loaded",
+         "ModuleNotFoundError"),
+    case("train-plugin-no-class", f"train --task {{d}}/plugin.py:Missing {TO_RUN}", "has no 'Missing'",
+         prepare=user_files),
+    case("train-plugin-not-a-system", f"train --task {{d}}/plugin.py:NotASystem {TO_RUN}",
+         "not a subclass of hamnet.systems.System", prepare=user_files),
+    case("evaluate-hamiltonian-built-in", "evaluate {run} --hamiltonian q**2", "whose energy is known already",
+         needs_run=True),
+    case("simulate-caret", "simulate --hamiltonian q^2 --out {d}/s.npz", "use ** for powers"),
+    case("simulate-tuple", "simulate --hamiltonian (q,p) --out {d}/s.npz", "tuple"),
+    case("simulate-box-one-number", "simulate --hamiltonian q --box 1 --out {d}/s.npz", "--box must be two numbers"),
+    case("simulate-box-reversed", "simulate --hamiltonian q --box 2,1 --out {d}/s.npz", "low end must be below"),
+    case("simulate-out-txt", "simulate --hamiltonian q --out {d}/s.txt", "write a .npz or .csv file"),
+    case("simulate-one-point", "simulate --hamiltonian q --points 1 --out {d}/s.npz", "--points must be at least 2"),
+    case("simulate-negative-noise", "simulate --hamiltonian q --noise -1 --out {d}/s.npz",
+         "--noise must be a non-negative"),
+    case("simulate-unpaired-names", "simulate --hamiltonian p**2 --coords q1,q2 --momenta p --out {d}/s.npz",
+         "2 coordinates", "1 momenta"),
+    case("simulate-blow-up", "simulate --hamiltonian p**2/2-q**4 --box 1,2 --out {d}/s.npz",
+         "leave the finite numbers"),
+    case("simulate-out-under-a-file", "simulate --hamiltonian q --out {d}/blocker/s.npz", "cannot write",
+         prepare=user_files),
 ]
 
 

@@ -81,7 +81,7 @@ def _truth(system: System, t_end: float, protocol: HorizonProtocol) -> dict[str,
             both = rollout(system.vector_field, torch.cat([x0, nudged]), t, rtol=1e-10, atol=1e-10)
         return {"x0": x0, "t": t, "true": both[:, :len(x0)], "nudged": both[:, len(x0):]}, {}
 
-    spec = {"name": f"{system.name}-horizon", "t_end": t_end, "seed": HORIZON_SEED,
+    spec = {"name": f"{system.cache_name}-horizon", "t_end": t_end, "seed": HORIZON_SEED,
             **{k: v for k, v in protocol.__dict__.items()}}
     return cached(spec, build)[0]
 

@@ -118,7 +118,7 @@ def reference_rollouts(system: System, protocol: EnergyProtocol, data: Any = Non
         with torch.no_grad():
             return {"t": t, "x": rollout(system.vector_field, x0, t, rtol=1e-10, atol=1e-10)}, {}
 
-    spec = {"name": f"{system.name}-reference", "n_states": protocol.n_states, "t_end": t_end,
+    spec = {"name": f"{system.cache_name}-reference", "n_states": protocol.n_states, "t_end": t_end,
             "n_points": protocol.n_points, "seed": EVALUATION_SEED}
     tensors, _ = cached(spec, build)
     return tensors["t"], tensors["x"], tensors["x"][0]

@@ -285,7 +285,7 @@ READERS: dict[str, Callable[..., Trajectories]] = {".npz": _read_npz, ".csv": _r
 
 def write_trajectories(path: str | Path, t: Tensor, x: Tensor, dxdt: Tensor | None, coords: Sequence[str],
                        momenta: Sequence[str], hamiltonian: str | None = None) -> Path:
-    """Write trajectories x[n, T, dim] on times t[T] (dxdt like x, or None) as `.npz` or
+    """Write trajectories x[n, T, dim] on times t[T] or t[n, T] (dxdt like x, or None) as `.npz` or
     `.csv` (by `path`'s suffix), in the format `read_trajectories` reads back exactly
     (CSV numbers are written with all their digits). The `.npz` also keeps `hamiltonian`
     (its text). Atomic: a failed write leaves nothing."""
@@ -307,8 +307,9 @@ def write_trajectories(path: str | Path, t: Tensor, x: Tensor, dxdt: Tensor | No
             with open(tmp, "w", newline="", encoding="utf-8") as handle:
                 writer = csv.writer(handle)
                 writer.writerow(["trajectory", "t", *names, *(f"d{n}" for n in names if dxdt is not None)])
+                times = t.expand(x.shape[0], -1) if t.ndim == 1 else t
                 for i in range(x.shape[0]):
                     for j in range(x.shape[1]):
                         values = [*x[i, j].tolist(), *(dxdt[i, j].tolist() if dxdt is not None else [])]
-                        writer.writerow([i, repr(float(t[j])), *map(repr, values)])
+                        writer.writerow([i, repr(float(times[i, j])), *map(repr, values)])
     return path

@@ -51,7 +51,7 @@ def trajectory_dataset(
         tensors = {"x_train": x_train, "dxdt_train": dx_train, "x_test": x_test, "dxdt_test": dx_test}
         return tensors, {"generation_seconds": seconds}
 
-    spec = {"name": system.name, "recipe": dataclasses.asdict(recipe), "seed": seed}
+    spec = {"name": system.cache_name, "recipe": dataclasses.asdict(recipe), "seed": seed}
     tensors, info = cached(spec, build, use_cache=use_cache)
     data = Dataset.from_tensors(tensors, info)
     data.extras["t"] = torch.linspace(0.0, recipe.t_end, recipe.n_points, dtype=torch.float64)  # every trajectory's grid

@@ -58,6 +58,7 @@ class RunConfig:
         check_seed(seed, "seed")
         check_steps(steps)
         check_lr(lr)
+        task = systems.canonical(task)
         experiment = presets.get(task, preset)
         train_settings = dataclasses.replace(experiment.train, **{k: v for k, v in
                                              (("steps", steps), ("lr", lr)) if v is not None})

@@ -15,7 +15,7 @@ from .measured import MeasuredSystem
 from .nbody import ThreeBody, TwoBody
 from .pendulum import Pendulum
 from .pixel_pendulum import PixelPendulum
-from .plugins import entry_point_names, find_plugin
+from .plugins import canonical, entry_point_names, find_plugin
 from .real_pendulum import RealPendulum
 from .spring import Spring
 
@@ -55,4 +55,5 @@ def get(name: str, options: dict[str, Any] | None = None) -> System:
     return found.from_options(options or {})
 
 
-__all__ = ["EnergyProtocol", "MeasuredSystem", "System", "TrajectoryRecipe", "get", "is_builtin", "names"]
+__all__ = ["EnergyProtocol", "MeasuredSystem", "System", "TrajectoryRecipe", "canonical", "get", "is_builtin",
+           "names"]

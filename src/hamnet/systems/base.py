@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
@@ -54,6 +57,21 @@ class EnergyProtocol:
     reversibility_steps: int = 0
 
 
+#: Class attribute a plugin's loader sets: `source_digest` of the module as it was loaded.
+SOURCE_DIGEST = "_hamnet_source_digest"
+
+
+def source_digest(cls: type) -> str:
+    """A digest of the source of `cls`'s module (a class defined interactively: of its
+    methods' code and its attributes)."""
+    try:
+        source = Path(inspect.getfile(cls)).read_bytes()
+    except (OSError, TypeError):
+        source = repr([(key, (value.__code__.co_code, value.__code__.co_consts) if hasattr(value, "__code__")
+                        else value) for key, value in sorted(vars(cls).items())]).encode()
+    return hashlib.sha256(source).hexdigest()[:12]
+
+
 class System:
     """A physical system in canonical coordinates x = [q..., p...] (float64 by default):
     Hamiltonian unless `conservative` is False.
@@ -95,6 +113,16 @@ class System:
     def label(self) -> str:
         """How results name the task (run directories, tables)."""
         return self.name
+
+    @property
+    def cache_name(self) -> str:
+        """The name its generated data are cached under: hamnet's own systems by name; one
+        defined elsewhere (a plugin) also by a digest of its module's source as loaded, so
+        that an edit to the physics never meets data cached before it."""
+        cls = type(self)
+        if cls.__module__.startswith("hamnet."):
+            return self.name
+        return f"{self.name}-{getattr(cls, SOURCE_DIGEST, None) or source_digest(cls)}"
 
     def hamiltonian(self, x: Tensor) -> Tensor:
         """True energy.  x[..., dim] -> [...]."""

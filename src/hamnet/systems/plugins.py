@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from ..errors import UnknownNameError
-from .base import System
+from .base import SOURCE_DIGEST, System, source_digest
 
 #: Entry-point group under which packages register their systems (name = task name).
 ENTRY_POINT_GROUP = "hamnet.systems"
@@ -44,7 +44,17 @@ def find_plugin(name: str) -> type[System] | None:
     if not (type(found.dim) is int and found.dim > 0 and found.dim % 2 == 0):
         raise UnknownNameError(f"system {name!r}: dim must be a positive even integer (positions then momenta), "
                                f"got {found.dim!r}")
+    setattr(found, SOURCE_DIGEST, source_digest(found))  # the code as loaded (`System.cache_name`)
     return found
+
+
+def canonical(name: str) -> str:
+    """`name` with a plugin file's path made absolute (`path/to/file.py:Class`), so that a
+    run found elsewhere still finds its system; other names unchanged."""
+    module_name, colon, class_name = name.rpartition(":")
+    if colon and module_name.endswith(".py"):
+        return f"{Path(module_name).resolve()}:{class_name}"
+    return name
 
 
 def _import(module_name: str):
