@@ -170,7 +170,7 @@ CASES = [
     case("evaluate-step-with-dopri5", "evaluate {d} --step 0.1", "--step is the time step of a fixed-step",
          "dopri5 chooses its own steps"),
     case("evaluate-horizon-on-measured-data", "evaluate {run} --integrator rk4",
-         "real-pendulum: long-horizon metrics need generated trajectory data",
+         "real-pendulum: long-horizon metrics need a true flow to roll out",
          prepare=as_real_pendulum, needs_run=True),
     case("evaluate-unknown-integrator", "evaluate {run} --integrator verlet", "unknown integrator 'verlet'",
          "leapfrog", needs_run=True),

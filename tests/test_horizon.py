@@ -7,7 +7,7 @@ import math
 import torch
 
 import hamnet
-from hamnet.horizon import HorizonProtocol, applies, relative_error
+from hamnet.horizon import HorizonProtocol, relative_error
 from hamnet.horizon import long_horizon_metrics as metrics_and_curves
 from hamnet.models import DynamicsModel
 
@@ -93,10 +93,13 @@ def test_chaos_floor_of_three_bodies_is_far_above_the_springs() -> None:
 
 
 def test_which_tasks_get_long_horizon_metrics() -> None:
-    get = hamnet.systems.get
-    assert applies(get("spring"), get("spring").recipe) and applies(get("two-body"), get("two-body").recipe)
-    assert not applies(get("real-pendulum"), get("real-pendulum").recipe)  # one measured series
-    assert not applies(get("pixel-pendulum"), get("pixel-pendulum").recipe)  # frames
+    def span(task: str) -> tuple[float, float] | None:
+        config = hamnet.RunConfig.for_task(task, "hnn")
+        return config.system().training_span(config.recipe, config.protocol)
+
+    assert span("spring") == (3.0, 3.0 / 29) and span("two-body")[0] == 20.0  # the recipes' t_end
+    assert span("real-pendulum") is None  # one measured series, no true flow
+    assert span("pixel-pendulum") is None  # frames
 
 
 def test_relative_error_is_bounded_and_counts_blow_ups_as_the_worst() -> None:

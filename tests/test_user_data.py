@@ -182,6 +182,38 @@ def test_a_changed_file_is_noticed(tmp_path: Path) -> None:
         config.validate()
 
 
+def test_a_true_flow_reference_scores_long_horizons(tmp_path: Path) -> None:
+    expression = HamiltonianExpression.parse(QUARTIC, ["q"], ["p"])
+    t, x, dxdt = simulate(expression, Sampler(-1.0, 1.0), 12, 4.0, 20, 0.05, seed=0)
+    path = write_trajectories(tmp_path / "quartic.npz", t, x, dxdt, ("q",), ("p",))
+    options = {"path": str(path), "hamiltonian": QUARTIC}
+    samples = RunConfig.for_task("file", "hnn", steps=40, system_options=options)
+    flow = RunConfig.for_task("file", "hnn", steps=40, system_options=options, protocol={"reference_flow": True})
+    assert samples.system().training_span(samples.recipe, samples.protocol) is None
+    assert flow.system().training_span(flow.recipe, flow.protocol) == (4.0, pytest.approx(4.0 / 19))
+    for config, name in ((samples, "samples"), (flow, "flow")):
+        train_run(config, tmp_path / name, show_progress=False)
+    on_samples, on_flow = evaluate_run(tmp_path / "samples"), evaluate_run(tmp_path / "flow")
+    assert "horizon_error" not in on_samples and math.isfinite(on_flow["horizon_error"])
+    assert on_flow["horizon_floor"] < on_flow["horizon_error"]
+    with pytest.raises(InvalidValueError, match="needs a known energy"):
+        RunConfig.for_task("file", "hnn", system_options={"path": str(path)}, protocol={"reference_flow": True})
+
+
+def test_the_true_flow_reference_is_the_samples_without_noise(tmp_path: Path) -> None:
+    from hamnet.metrics import reference_rollouts
+    from hamnet.systems import EnergyProtocol
+
+    expression = HamiltonianExpression.parse(QUARTIC, ["q"], ["p"])
+    t, x, dxdt = simulate(expression, Sampler(-1.0, 1.0), 10, 4.0, 20, 0.0, seed=1)
+    path = write_trajectories(tmp_path / "clean.csv", t, x, None, ("q",), ("p",))
+    config = RunConfig.for_task("file", "hnn", system_options={"path": str(path), "hamiltonian": QUARTIC})
+    system, data = config.system(), build_data(config)
+    _, samples, _ = reference_rollouts(system, EnergyProtocol(on_test_segment=True), data)
+    _, flow, _ = reference_rollouts(system, EnergyProtocol(on_test_segment=True, reference_flow=True), data)
+    assert float((flow - samples).abs().max()) < 1e-7  # both dopri5 at rtol 1e-10 over 4 time units
+
+
 def export_real_pendulum(path: Path) -> Path:
     """The real-pendulum file through the one reader, written as a long-format CSV."""
     from hamnet.data.real_pendulum import find_data_file, read_series

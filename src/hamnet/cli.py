@@ -53,6 +53,10 @@ TestFraction = typer.Option(None, help="--data: share of whole trajectories held
                                        "a single trajectory: its last samples).")
 Derivative = typer.Option(None, help="--data without dx/dt: how to estimate it: spline (default), gradient, "
                                      "central or forward.")
+Reference = typer.Option(None, help="--data: score rollouts against the held-out samples (samples, default) or "
+                                    "against the --hamiltonian's true flow from their first states (flow: data "
+                                    "simulated from a known H, without the observation noise).")
+REFERENCES = ("samples", "flow")
 
 
 def _name_list(listed: str | None, option: str) -> list[str] | None:
@@ -66,11 +70,12 @@ def _name_list(listed: str | None, option: str) -> list[str] | None:
 
 
 def _task_spec(task: str | None, data: Path | None, coords: str | None = None, momenta: str | None = None,
-               hamiltonian: str | None = None, test_fraction: float | None = None,
-               derivative: str | None = None) -> tuple[str, dict | None, dict | None]:
-    """(task, its system options, recipe overrides) from `--task` or `--data` and the data options."""
+               hamiltonian: str | None = None, test_fraction: float | None = None, derivative: str | None = None,
+               reference: str | None = None) -> tuple[str, dict | None, dict | None, dict | None]:
+    """(task, its system options, recipe overrides, protocol overrides) from `--task` or
+    `--data` and the data options."""
     data_settings = {"--coords": coords, "--momenta": momenta, "--hamiltonian": hamiltonian,
-                     "--test-fraction": test_fraction, "--derivative": derivative}
+                     "--test-fraction": test_fraction, "--derivative": derivative, "--reference": reference}
     if task is not None and data is not None:
         raise InvalidValueError("pass --task or --data, not both")
     if data is None:
@@ -79,7 +84,7 @@ def _task_spec(task: str | None, data: Path | None, coords: str | None = None, m
             raise InvalidValueError(f"{given[0]} describes a --data file; it does not apply to --task")
         if task is None:
             raise InvalidValueError("pass --task NAME (see `hamnet tasks`) or --data FILE (your trajectories)")
-        return task, None, None
+        return task, None, None, None
     if not data.is_file():
         raise InvalidValueError(f"trajectory file {data} {'is not a file' if data.exists() else 'does not exist'}")
     if test_fraction is not None and not 0 < test_fraction < 1:
@@ -87,7 +92,10 @@ def _task_spec(task: str | None, data: Path | None, coords: str | None = None, m
     options = {"path": str(data.resolve()), "coords": _name_list(coords, "--coords"),
                "momenta": _name_list(momenta, "--momenta"), "hamiltonian": hamiltonian}
     recipe = {k: v for k, v in (("test_fraction", test_fraction), ("derivative", derivative)) if v is not None}
-    return "file", options, recipe
+    if reference is not None and reference not in REFERENCES:
+        raise InvalidValueError(f"--reference must be one of {', '.join(REFERENCES)}, got {reference!r}")
+    protocol = {"reference_flow": True} if reference == "flow" else None
+    return "file", options, recipe, protocol
 
 
 class Interrupted(Exception):
@@ -177,11 +185,13 @@ def train(
     hamiltonian: Optional[str] = HamiltonianText,
     test_fraction: Optional[float] = TestFraction,
     derivative: Optional[str] = Derivative,
+    reference: Optional[str] = Reference,
 ) -> None:
     """Train one model on one task, or on your trajectory file (--data), into a run directory."""
     if resume and overwrite:
         raise InvalidValueError("pass --resume or --overwrite, not both")
-    task, system_options, recipe = _task_spec(task, data, coords, momenta, hamiltonian, test_fraction, derivative)
+    task, system_options, recipe, protocol = _task_spec(task, data, coords, momenta, hamiltonian, test_fraction,
+                                                        derivative, reference)
     options = _objective_options(objective, unroll, integrator)
     check_seed(seed)
     check_steps(steps)
@@ -194,7 +204,7 @@ def train(
 
     config = RunConfig.for_task(task, model, seed, preset, steps, _check_device(device), data_dir, lr=lr,
                                 objective=objective, objective_options=options, system_options=system_options,
-                                recipe=recipe)
+                                recipe=recipe, protocol=protocol)
     before = run_state(out) if out.is_dir() else RunState.NEW
     if resume and before is RunState.UNFINISHED and not (out / CHECKPOINT).exists():
         log(f"no checkpoint in {out}: training from the start")
@@ -288,6 +298,7 @@ def reproduce(
     hamiltonian: Optional[str] = HamiltonianText,
     test_fraction: Optional[float] = TestFraction,
     derivative: Optional[str] = Derivative,
+    reference: Optional[str] = Reference,
 ) -> None:
     """Train and evaluate the models (baseline and HNN; D-HNN too on damped tasks) on every task of a
     preset, or on your trajectory file (--data); write results.{json,md,csv} and figures.
@@ -300,14 +311,15 @@ def reproduce(
     check_count(jobs, "--jobs")
     options = _objective_options(objective, unroll, integrator)
     task_list = _names(tasks, "--tasks", "task", "; see `hamnet tasks`")
-    system_options = recipe = None
+    system_options = recipe = protocol = None
     if data is not None:
         if task_list is not None:
             raise InvalidValueError("pass --tasks or --data, not both")
-        task, system_options, recipe = _task_spec(None, data, coords, momenta, hamiltonian, test_fraction, derivative)
+        task, system_options, recipe, protocol = _task_spec(None, data, coords, momenta, hamiltonian, test_fraction,
+                                                            derivative, reference)
         task_list = [task]
     else:
-        _task_spec("", None, coords, momenta, hamiltonian, test_fraction, derivative)  # refuses the data options
+        _task_spec("", None, coords, momenta, hamiltonian, test_fraction, derivative, reference)  # refuses them
     model_list = _names(models, "--models", "model")
     check_steps(steps)
     check_lr(lr)
@@ -321,7 +333,7 @@ def reproduce(
         run_reproduce(task_list, "quick" if quick else preset or "full", seeds, out, data_dir, _check_device(device),
                       steps=steps, lr=lr, command=command, run_plots=run_plots, jobs=jobs,
                       models=model_list, objective=objective, objective_options=options,
-                      system_options=system_options, recipe=recipe)
+                      system_options=system_options, recipe=recipe, protocol=protocol)
     typer.echo((out / "results.md").read_text(encoding="utf-8"))
 
 

@@ -18,8 +18,9 @@ error e(t) = ‖x̂ − x‖ / (‖x̂‖ + ‖x‖) (Finzi et al. 2020):
   what the model got wrong (H_θ's offset is arbitrary, its scale is H's);
 - `reversibility_error`: `hamnet.metrics.reversibility_error` over the training horizon
   from the same states, by the same integrator.
-Only for systems whose data come from a `TrajectoryRecipe` (its `t_end` is the training
-horizon) and whose models see states.
+Only where a system has a true flow to compare with and its models see states
+(`System.training_span`: a `TrajectoryRecipe`'s `t_end`, or a trajectory file's span with
+an H given as the truth).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from .data.cache import cached
 from .integrators import rollout
 from .metrics import as_float64, reversibility_error, standard_error
 from .models import DynamicsModel
-from .systems import System, TrajectoryRecipe
+from .systems import System
 
 #: Held-out initial states: another seed than the energy protocol's (0) and the data's.
 HORIZON_SEED = 1
@@ -54,11 +55,6 @@ class HorizonProtocol:
     n_points: int = 200
     threshold: float = 0.1
     perturbation: float = 1e-4
-
-
-def applies(system: System, recipe: object) -> bool:
-    """Whether the long-horizon metrics are defined for `system` with data `recipe`."""
-    return isinstance(recipe, TrajectoryRecipe) and system.observation_dim is None
 
 
 def relative_error(a: Tensor, b: Tensor) -> Tensor:

@@ -108,7 +108,11 @@ def reference_rollouts(system: System, protocol: EnergyProtocol, data: Any = Non
     if protocol.on_test_segment:
         if data is None:
             raise InvalidValueError(f"{system.name}: this protocol needs the data set's test segment")
-        return data.reference()
+        t, measured, x0 = data.reference()
+        if not protocol.reference_flow:
+            return t, measured, x0
+        with torch.no_grad():
+            return t, rollout(system.vector_field, x0.to(torch.float64), t, rtol=1e-10, atol=1e-10), x0
     t_end = protocol.t_end if t_end is None else t_end
 
     def build() -> tuple[dict[str, Tensor], dict[str, float]]:

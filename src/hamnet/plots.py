@@ -249,7 +249,7 @@ def plot_figures(system: System, models: dict[str, DynamicsModel], rollouts: dic
 
         paths += pixel_figures(system, models, rollouts, data, out_dir, title, prefix)
     elif system.dim == 2:
-        extent = 1.15 * float(max(r.true[..., :2].abs().max() for r in rollouts.values()))
+        extent = 1.15 * float(max(r.true[..., :2].nan_to_num().abs().max() for r in rollouts.values()))  # NaN: unsampled
         paths.append(save_figure(vector_fields(system, models, extent, title), out_dir / f"{prefix}vector_field.png"))
         if any(model.has_hamiltonian for model in models.values()):
             paths.append(save_figure(energy_fields(system, models, extent, title), out_dir / f"{prefix}energy_fields.png"))

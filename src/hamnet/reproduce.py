@@ -96,6 +96,7 @@ def reproduce(
     objective_options: dict[str, Any] | None = None,
     system_options: dict[str, Any] | None = None,
     recipe: dict[str, Any] | None = None,
+    protocol: dict[str, Any] | None = None,
 ) -> list[Record]:
     """Run `preset` for each task × model × seed into `out_dir/runs/` and write the results,
     with one figure per task comparing its models (seed 0) in `out_dir/figures/` and, with
@@ -110,8 +111,9 @@ def reproduce(
     `models` (registry names) replaces each task's default models (its experiment's
     `models`: the paper's baseline and HNN, and D-HNN on damped tasks); `objective` (with
     `objective_options`) each task's training objective, whose losses are then not the
-    published ones: no published numbers are set beside them. `system_options` and
-    `recipe` build every task's system and change its data recipe (a trajectory file:
+    published ones: no published numbers are set beside them. `system_options`, `recipe`
+    and `protocol` build every task's system and change its data recipe and evaluation
+    protocol (a trajectory file:
     `tasks=["file"]`, `hamnet.systems.measured`); results name a task by its system's
     `label` (a file: its name).
 
@@ -132,7 +134,7 @@ def reproduce(
 
     def configs(task: str, model: str) -> list[RunConfig]:
         return [RunConfig.for_task(task, model, seed, preset, steps, device, data_dir, lr, objective,
-                                   objective_options, system_options, recipe) for seed in range(n_seeds)]
+                                   objective_options, system_options, recipe, protocol) for seed in range(n_seeds)]
 
     for task in tasks:
         for model in chosen[task]:

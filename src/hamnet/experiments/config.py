@@ -47,13 +47,14 @@ class RunConfig:
                  data_dir: str | Path | None = None, lr: float | None = None,
                  objective: str | None = None, objective_options: dict[str, Any] | None = None,
                  system_options: dict[str, Any] | None = None,
-                 recipe: dict[str, Any] | None = None) -> "RunConfig":
+                 recipe: dict[str, Any] | None = None, protocol: dict[str, Any] | None = None) -> "RunConfig":
         """The config of `preset` for `task` (raises on unknown task, model or preset).
 
         `steps` and `lr` override the preset's training settings; `objective` its objective
         (then with `objective_options`, else the objective's defaults), `objective_options`
         alone its objective's settings; `system_options` build the task's system (a file
-        task: `hamnet.systems.measured.OPTIONS`), `recipe` overrides fields of its data recipe.
+        task: `hamnet.systems.measured.OPTIONS`), `recipe` and `protocol` override fields of
+        its data recipe and evaluation protocol.
         """
         check_seed(seed, "seed")
         check_steps(steps)
@@ -68,7 +69,9 @@ class RunConfig:
         if recipe:
             _check_fields("recipe", recipe, system.recipe)
         recipe = dataclasses.replace(system.recipe, **(experiment.recipe | (recipe or {}))) if system.recipe else None
-        protocol = dataclasses.replace(system.energy_protocol, **experiment.protocol)
+        if protocol:
+            _check_fields("protocol", protocol, system.energy_protocol)
+        protocol = dataclasses.replace(system.energy_protocol, **(experiment.protocol | (protocol or {})))
         options = dict(objective_options or {})
         if not objective:  # the experiment's objective, its settings updated by the given ones
             options = experiment.objective_options | options
@@ -106,6 +109,9 @@ class RunConfig:
         if system.recipe is not None:
             _check_fields("recipe", self.recipe, system.recipe)
         _check_fields("protocol", self.protocol, system.energy_protocol)
+        if self.protocol.get("reference_flow") and not system.has_energy:
+            raise InvalidValueError(f"task {self.task!r}: scoring against the true flow needs a known energy "
+                                    "(--hamiltonian)")
         if not isinstance(self.residual, bool):
             raise InvalidValueError(f"residual must be true or false, got {self.residual!r}")
         for name in ("preset", "device"):

@@ -12,7 +12,7 @@ from typing import Any
 from ..atomic import write_text
 from ..errors import InvalidValueError
 from ..experiments import RunConfig
-from ..horizon import HorizonCurves, HorizonProtocol, applies, long_horizon_metrics
+from ..horizon import HorizonCurves, HorizonProtocol, long_horizon_metrics
 from ..integrators import check_method
 from ..metrics import (Rollouts, diverged_fraction, energy_mse, evaluation_rollouts, learned_energy_variation,
                        loss_estimates, reversibility_error, state_mse)
@@ -70,10 +70,10 @@ def evaluate_run(run_dir: str | Path, horizon: float | None = HorizonProtocol.fa
         if diverged_fraction(rollouts) > 0:
             metrics["diverged_rollouts"] = diverged_fraction(rollouts)
         curves = None
-        if applies(system, system.recipe):
+        span = system.training_span(config.recipe, config.protocol)
+        if span is not None:
             if horizon is not None:
-                horizon_metrics, curves = long_horizon_metrics(system, model, config.recipe["t_end"],
-                                                               HorizonProtocol(factor=horizon))
+                horizon_metrics, curves = long_horizon_metrics(system, model, span[0], HorizonProtocol(factor=horizon))
                 metrics |= horizon_metrics
         else:
             span = protocol.reversibility_steps or float(rollouts.t[-1] - rollouts.t[0])
@@ -123,16 +123,16 @@ def horizon_evaluation(run_dir: str | Path, factor: float = HorizonProtocol.fact
     config = load_config(run_dir)
     check_method(integrator)
     system = config.system()
-    if not applies(system, system.recipe):
-        raise InvalidValueError(f"{config.task}: long-horizon metrics need generated trajectory data "
-                                "(a task whose data are not trajectories from a known flow has no truth to roll out)")
+    span = system.training_span(config.recipe, config.protocol)
+    if span is None:
+        raise InvalidValueError(f"{system.label}: long-horizon metrics need a true flow to roll out (generated "
+                                "trajectory data, or a trajectory file with --hamiltonian and --reference flow)")
     model = load_model(config, run_dir).double()
-    recipe = config.recipe
     if step_size is None and integrator != "dopri5":
-        step_size = recipe["t_end"] / (recipe["n_points"] - 1)
+        step_size = span[1]
     with exclusive(run_dir):
         stamp = fingerprint(run_dir)
-        metrics, curves = long_horizon_metrics(system, model, recipe["t_end"], HorizonProtocol(factor=factor),
+        metrics, curves = long_horizon_metrics(system, model, span[0], HorizonProtocol(factor=factor),
                                                method=integrator, step_size=step_size)
         stem = horizon_file(factor, integrator)
         save_stamped(curves.tensors(), run_dir / f"{stem}.safetensors", stamp)

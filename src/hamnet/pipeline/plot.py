@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import InvalidValueError
 from ..experiments import RunConfig
-from ..horizon import applies, horizon_curves
+from ..horizon import horizon_curves
 from ..metrics import Rollouts
 from ..models import DynamicsModel
 from ..runs import ROLLOUTS, exclusive, load_config, load_stamped
@@ -41,8 +41,9 @@ def plot_runs(run_dirs: list[str | Path], out_dir: str | Path, prefix: str = "")
     models = {c.model: load(d) for c, d in zip(configs, run_dirs)}
     rollouts = {c.model: plot_rollouts(Path(d), c, models[c.model], data) for c, d in zip(configs, run_dirs)}
     system = configs[0].system()
-    horizons = {c.model: load_horizon_curves(d) or horizon_curves(system, models[c.model], c.recipe["t_end"])
-                for c, d in zip(configs, run_dirs)} if applies(system, system.recipe) else None
+    span = system.training_span(configs[0].recipe, configs[0].protocol)
+    horizons = {c.model: load_horizon_curves(d) or horizon_curves(system, models[c.model], span[0])
+                for c, d in zip(configs, run_dirs)} if span is not None else None
     title = f"{system.label} · {' vs '.join(models)} · seed {configs[0].seed}"
     return plot_figures(system, models, rollouts, data, Path(out_dir), title, prefix, horizons)
 

@@ -43,6 +43,9 @@ class EnergyProtocol:
 
     With `on_test_segment`, the reference is instead the measured test segment of the data
     set (its first state, its own time stamps); `n_states`, `t_end`, `n_points` are unused.
+    With `reference_flow` too, the reference is the system's true flow from each test
+    trajectory's first sample over its times (data simulated from a known H: the model's
+    error without the observation noise), not the samples themselves.
     `plot_t_end` (None: `t_end`) is the horizon of the rollouts drawn in a run's figures.
     `reversibility_steps` > 0 also measures time reversibility: roll forward that many
     time units, reverse the momenta, roll forward as many again, reverse, and score the
@@ -55,6 +58,7 @@ class EnergyProtocol:
     on_test_segment: bool = False
     plot_t_end: float | None = None
     reversibility_steps: int = 0
+    reference_flow: bool = False
 
 
 #: Class attribute a plugin's loader sets: `source_digest` of the module as it was loaded.
@@ -123,6 +127,14 @@ class System:
         if cls.__module__.startswith("hamnet."):
             return self.name
         return f"{self.name}-{getattr(cls, SOURCE_DIGEST, None) or source_digest(cls)}"
+
+    def training_span(self, recipe: dict[str, Any], protocol: dict[str, Any]) -> tuple[float, float] | None:
+        """(the training data's time span, its time step) with which the long-horizon metrics
+        (`hamnet.horizon`) scale, given a run's recipe and protocol fields; None where they
+        do not apply (no true flow to roll out, or models that see observations)."""
+        if not isinstance(self.recipe, TrajectoryRecipe) or self.observation_dim is not None:
+            return None
+        return recipe["t_end"], recipe["t_end"] / (recipe["n_points"] - 1)
 
     def hamiltonian(self, x: Tensor) -> Tensor:
         """True energy.  x[..., dim] -> [...]."""

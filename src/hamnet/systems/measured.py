@@ -4,6 +4,8 @@ Hamiltonian the user writes (`hamnet.expression`) when the true energy is known.
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,8 +91,10 @@ class MeasuredSystem(System):
         self.expression = HamiltonianExpression.parse(hamiltonian, data.coords, data.momenta) if hamiltonian else None
         self.has_energy = self.expression is not None
         self.separable = bool(self.expression and self.expression.separable)
-        states = torch.cat(data.x)
-        self._low, self._high = states.min(dim=0).values, states.max(dim=0).values
+        self._states = torch.cat(data.x)
+        self._low, self._high = self._states.min(dim=0).values, self._states.max(dim=0).values
+        self._span = max(float(t[-1] - t[0]) for t in data.t)
+        self._step = float(torch.cat([t[1:] - t[:-1] for t in data.t]).median())
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> "MeasuredSystem":
@@ -108,6 +112,25 @@ class MeasuredSystem(System):
     def label(self) -> str:
         """The file's name without its suffix."""
         return self._label
+
+    @property
+    def cache_name(self) -> str:
+        """The file's name and a digest of its contents and the given names and H."""
+        key = json.dumps([self.digest, self.options()["coords"], self.options()["momenta"],
+                          self.expression.text if self.expression else None])
+        return f"{self._label}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+
+    def training_span(self, recipe: dict[str, Any], protocol: dict[str, Any]) -> tuple[float, float] | None:
+        """The longest trajectory's span and the median time step, where the given H is the
+        true one (`EnergyProtocol.reference_flow`); else None (no true flow to compare with)."""
+        return (self._span, self._step) if protocol.get("reference_flow") and self.has_energy else None
+
+    def sample_evaluation_initial(self, n: int, generator: torch.Generator) -> Tensor:
+        """States drawn from the file's samples (without replacement while there are
+        enough): the long-horizon metrics' starts, on the data's own distribution."""
+        pick = torch.randperm(self._states.shape[0], generator=generator)[:n] if n <= self._states.shape[0] \
+            else torch.randint(self._states.shape[0], (n,), generator=generator)
+        return self._states[pick]
 
     def hamiltonian(self, x: Tensor) -> Tensor:
         if self.expression is None:
