@@ -2,11 +2,9 @@
 
     python scripts/splice_results.py results/full/results.md [results/pixel/results.md ...]
     python scripts/splice_results.py --block dissipative results/dissipative/results.md
-    python scripts/splice_results.py --into docs/your-system.md --block henon results/henon/results.md
 
 Without `--block`, the pages go between `<!-- results:begin -->` and `<!-- results:end -->`;
-with `--block NAME`, between `<!-- results:NAME:begin -->` and `<!-- results:NAME:end -->`;
-`--into FILE` splices into another Markdown file than README.md.
+with `--block NAME`, between `<!-- results:NAME:begin -->` and `<!-- results:NAME:end -->`.
 """
 
 from __future__ import annotations
@@ -29,7 +27,7 @@ def splice(readme: str, results: list[str], block: str | None = None) -> str:
     head, found, rest = readme.partition(begin)
     _, found_end, tail = rest.partition(end)
     if not (found and found_end):
-        raise SystemExit(f"the file has no {begin} … {end} block")
+        raise SystemExit(f"README has no {begin} … {end} block")
     body = "\n\n".join(page.strip().removeprefix("## Results").strip() for page in results)
     return f"{head}{begin}\n{body}\n{end}{tail}"
 
@@ -37,11 +35,10 @@ def splice(readme: str, results: list[str], block: str | None = None) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--block", help="name of the README block to replace (default: the paper table)")
-    parser.add_argument("--into", type=Path, default=README, help="Markdown file to splice into (default README.md)")
     parser.add_argument("pages", nargs="+", help="results.md files")
     args = parser.parse_args()
     pages = [Path(name).read_text(encoding="utf-8") for name in args.pages]
-    args.into.write_text(splice(args.into.read_text(encoding="utf-8"), pages, args.block), encoding="utf-8")
+    README.write_text(splice(README.read_text(encoding="utf-8"), pages, args.block), encoding="utf-8")
 
 
 if __name__ == "__main__":
