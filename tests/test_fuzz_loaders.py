@@ -7,6 +7,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
@@ -14,7 +15,9 @@ from hypothesis import strategies as st
 
 import hamnet
 from hamnet.data.real_pendulum import FILE_NAME, MIN_ROWS, parse_real_pendulum, real_pendulum_dataset
-from hamnet.errors import DataFileError, HamnetError
+from hamnet.data.files import read_trajectories
+from hamnet.data.measured import measured_dataset
+from hamnet.errors import DataFileError, HamnetError, InvalidValueError
 from hamnet.experiments import RunConfig
 from hamnet.pipeline import train_run
 from hamnet.runs.files import CONFIG, WEIGHTS
@@ -125,6 +128,84 @@ def test_the_generator_reaches_both_outcomes() -> None:
 
     probe()
     assert outcomes == {"ok", "error"}
+
+
+# --- a user's trajectory files (.csv, .npz) -------------------------------------------------
+
+HEADERS = ["trajectory,t,q,p", "trajectory,t,q,p,dq,dp", "trajectory,t,q1,q2,p1,p2", "trajectory,t,q,p,dq",
+           "trajectory,t,q,x", "t,trajectory,q,p", "trajectory,t,q,q", "trajectory,t", ""]
+
+
+@st.composite
+def csv_files(draw) -> bytes:
+    """A header (good or bad) and rows of random cells, or well-formed rows with a few cells
+    corrupted; trajectory labels drawn from a few, so rows of a trajectory interleave."""
+    header = draw(st.sampled_from(HEADERS))
+    width = max(len(header.split(",")), 1)
+    rows = []
+    times: dict[str, float] = {}
+    for _ in range(draw(st.integers(0, 40))):
+        label = draw(st.sampled_from(["0", "1", "a", " 2"]))
+        if draw(st.integers(0, 9)) == 0:
+            cells = draw(st.lists(TOKEN, max_size=width + 1))
+        else:
+            times[label] = times.get(label, 0.0) + draw(st.one_of(st.floats(1e-3, 1.0), st.floats(-0.1, 1e-3)))
+            values = draw(st.lists(st.floats(-5, 5), min_size=max(width - 2, 0), max_size=max(width - 2, 0)))
+            cells = [label, repr(times[label]), *map(repr, values)]
+            if draw(st.integers(0, 4)) == 0 and len(cells) > 1:
+                cells[draw(st.integers(1, len(cells) - 1))] = draw(CELL)
+        rows.append(",".join(cells))
+    return (header + "\n" + "\n".join(rows) + "\n").encode("utf-8")
+
+
+def _check_trajectories(data) -> None:
+    assert data.x and len(data.t) == len(data.x) and data.dim == 2 * len(data.coords) == 2 * len(data.momenta)
+    for t, x in zip(data.t, data.x):
+        assert t.dtype == x.dtype == torch.float64 and x.shape == (t.numel(), data.dim) and t.numel() >= 2
+        assert bool(torch.isfinite(x).all()) and bool(torch.all(t[1:] > t[:-1]))
+
+
+@FUZZ
+@given(content=st.one_of(st.binary(max_size=400), csv_files()))
+def test_csv_reader_returns_clean_trajectories_or_data_file_error(content: bytes) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "data.csv"
+        path.write_bytes(content)
+        try:
+            data = read_trajectories(path)
+        except DataFileError as exc:
+            assert str(exc) and "\n" not in str(exc).strip()
+            return
+        _check_trajectories(data)
+        try:  # and the data set built from it, every derivative estimate
+            for derivative in ("spline", "forward"):
+                built = measured_dataset(data, derivative, 0.8, 0)
+                assert all(bool(torch.isfinite(v).all()) for v in built.tensors().values())
+        except (DataFileError, InvalidValueError) as exc:
+            assert "\n" not in str(exc).strip()
+
+
+ARRAY = st.one_of(
+    st.builds(lambda shape, kind: np.zeros(shape, dtype=kind) + 0.5,
+              st.lists(st.integers(0, 4), min_size=0, max_size=4).map(tuple),
+              st.sampled_from(["float64", "float32", "float16", "int64", "bool", "complex64"])),
+    st.builds(lambda n, t: np.cumsum(np.full((n,) if t else (2, n), 0.1)), st.integers(0, 5), st.booleans()),
+    st.sampled_from([np.array(["q"]), np.array([np.nan, 1.0]), np.array([1e39]), np.array(3.0)]),
+)
+
+
+@FUZZ
+@given(arrays=st.dictionaries(st.sampled_from(["x", "t", "dxdt", "coords", "momenta", "masses", "junk"]), ARRAY))
+def test_npz_reader_returns_clean_trajectories_or_data_file_error(arrays: dict) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "data.npz"
+        np.savez(path, **arrays)
+        try:
+            data = read_trajectories(path)
+        except DataFileError as exc:
+            assert str(exc) and "\n" not in str(exc).strip()
+            return
+        _check_trajectories(data)
 
 
 # --- run directories ------------------------------------------------------------------------

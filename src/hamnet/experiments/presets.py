@@ -125,7 +125,7 @@ class Preset:
 
 #: A user's own data or system (`hamnet train --data FILE`, `--task module:Class`): the
 #: settings of the paper's small tasks, with the real pendulum's lighter weight decay
-#: (measured data); full batches.
+#: (measured data); full batches. The dissipative preset compares D-HNN too.
 USER_FULL = Experiment(TrainSettings(steps=2000, batch_size=None, weight_decay=1e-5))
 USER_QUICK = Experiment(TrainSettings(steps=600, batch_size=None, weight_decay=1e-5, eval_every=100,
                                       checkpoint_every=200))
@@ -134,7 +134,8 @@ PRESETS: dict[str, Preset] = {
     "full": Preset(FULL, seeds=3, tasks=PAPER_TASKS, reference="hnn-paper", user=USER_FULL),
     "quick": Preset(QUICK, seeds=1, tasks=PAPER_TASKS, reference="hnn-paper", smoke_test=True, user=USER_QUICK),
     "dhnn-paper": Preset(DHNN_PAPER, seeds=5, tasks=("real-pendulum",), reference="dhnn-paper"),
-    "dissipative": Preset(DISSIPATIVE, seeds=3, tasks=tuple(DISSIPATIVE), reference=None),
+    "dissipative": Preset(DISSIPATIVE, seeds=3, tasks=tuple(DISSIPATIVE), reference=None,
+                          user=dataclasses.replace(USER_FULL, models=DISSIPATIVE_MODELS)),
 }
 
 
