@@ -238,23 +238,24 @@ def test_real_pendulum_from_a_csv_gives_the_built_in_numbers(tmp_path: Path) -> 
         assert math.isclose(ours[name], theirs[name], rel_tol=1e-12), name  # the same arithmetic
 
 
-def test_file_task_through_the_command_line(tmp_path: Path) -> None:
-    data = tmp_path / "quartic.csv"
-    result = run_cli("simulate", "--hamiltonian", QUARTIC, "--trajectories", "12", "--t-end", "6", "--points", "25",
-                     "--noise", "0.01", "--no-derivatives", "--out", str(data))
-    assert result.returncode == 0, result.stderr
+def test_a_file_without_energy_then_given_one(tmp_path: Path) -> None:
+    """What `hamnet train --data F`, `evaluate`, `plot`, `evaluate --hamiltonian` do (the
+    command lines themselves run in docs/your-data.md, tests/test_tutorials.py)."""
+    from hamnet.pipeline import plot_run, set_hamiltonian
+
+    expression = HamiltonianExpression.parse(QUARTIC, ["q"], ["p"])
+    t, x, _ = simulate(expression, Sampler(-1.0, 1.0), 12, 6.0, 25, 0.01, seed=0)
+    data = write_trajectories(tmp_path / "quartic.csv", t, x, None, ("q",), ("p",))
     assert "dq" not in data.read_text().splitlines()[0]
     run = tmp_path / "run"
-    result = run_cli("train", "--data", str(data), "--model", "hnn", "--steps", "60", "--out", str(run))
-    assert result.returncode == 0, result.stderr
-    assert run_cli("evaluate", str(run)).returncode == 0
-    metrics = json.loads((run / "metrics.json").read_text())
+    train_run(RunConfig.for_task("file", "hnn", steps=60, system_options={"path": str(data)}), run,
+              show_progress=False)
+    metrics = evaluate_run(run)
     assert "energy_mse" not in metrics and metrics["learned_energy_variation"] > 0  # no true energy known
-    assert run_cli("plot", str(run)).returncode == 0
-    result = run_cli("evaluate", str(run), "--hamiltonian", QUARTIC)
-    assert result.returncode == 0, result.stderr
-    metrics = json.loads((run / "metrics.json").read_text())
-    assert math.isfinite(metrics["energy_mse"])
+    assert {p.name for p in plot_run(run)} == {"rollouts.png", "vector_field.png", "energy_fields.png",
+                                               "divergence.png"}
+    set_hamiltonian(run, QUARTIC)
+    assert math.isfinite(evaluate_run(run)["energy_mse"])
     assert json.loads((run / "config.json").read_text())["system_options"]["hamiltonian"] == QUARTIC
 
 
