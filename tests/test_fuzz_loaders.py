@@ -158,11 +158,18 @@ def csv_files(draw) -> bytes:
     return (header + "\n" + "\n".join(rows) + "\n").encode("utf-8")
 
 
-def _check_trajectories(data) -> None:
+def _read_clean_or_one_line_error(path: Path):
+    """`read_trajectories(path)` checked clean, or None after its one-line `DataFileError`."""
+    try:
+        data = read_trajectories(path)
+    except DataFileError as exc:
+        assert str(exc) and "\n" not in str(exc).strip()
+        return None
     assert data.x and len(data.t) == len(data.x) and data.dim == 2 * len(data.coords) == 2 * len(data.momenta)
     for t, x in zip(data.t, data.x):
         assert t.dtype == x.dtype == torch.float64 and x.shape == (t.numel(), data.dim) and t.numel() >= 2
         assert bool(torch.isfinite(x).all()) and bool(torch.all(t[1:] > t[:-1]))
+    return data
 
 
 @FUZZ
@@ -171,12 +178,9 @@ def test_csv_reader_returns_clean_trajectories_or_data_file_error(content: bytes
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "data.csv"
         path.write_bytes(content)
-        try:
-            data = read_trajectories(path)
-        except DataFileError as exc:
-            assert str(exc) and "\n" not in str(exc).strip()
+        data = _read_clean_or_one_line_error(path)
+        if data is None:
             return
-        _check_trajectories(data)
         try:  # and the data set built from it, every derivative estimate
             for derivative in ("spline", "forward"):
                 built = measured_dataset(data, derivative, 0.8, 0)
@@ -200,12 +204,7 @@ def test_npz_reader_returns_clean_trajectories_or_data_file_error(arrays: dict) 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "data.npz"
         np.savez(path, **arrays)
-        try:
-            data = read_trajectories(path)
-        except DataFileError as exc:
-            assert str(exc) and "\n" not in str(exc).strip()
-            return
-        _check_trajectories(data)
+        _read_clean_or_one_line_error(path)
 
 
 # --- run directories ------------------------------------------------------------------------
