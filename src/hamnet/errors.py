@@ -31,3 +31,7 @@ class TrainingDivergedError(HamnetError):
 
 class DirectoryInUseError(HamnetError):
     """An output directory that another hamnet process is writing."""
+
+
+class SingularLagrangianError(TrainingDivergedError):
+    """A learned Lagrangian whose velocity Hessian is singular at some states (LNN)."""

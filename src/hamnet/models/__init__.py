@@ -10,13 +10,18 @@ from .baseline import Baseline
 from .dhnn import DHNN
 from .hnn import HNN
 from .hnn_separable import SeparableHNN
+from .kinematics import Kinematics
 from .latent import LatentModel
+from .lnn import LNN
+from .second_order import SecondOrder
 
 _REGISTRY: dict[str, type[DynamicsModel]] = {
     Baseline.kind: Baseline,
     HNN.kind: HNN,
     DHNN.kind: DHNN,
     SeparableHNN.kind: SeparableHNN,
+    SecondOrder.kind: SecondOrder,
+    LNN.kind: LNN,
 }
 
 
@@ -52,19 +57,28 @@ def is_separable(kind: str) -> bool:
     return bool(_REGISTRY[kind].separable) if kind in _REGISTRY else False
 
 
+def stackable(kind: str) -> bool:
+    """Whether runs of `kind` may train as one stack (`DynamicsModel.stackable`)."""
+    return bool(_REGISTRY[kind].stackable) if kind in _REGISTRY else True
+
+
 def build(kind: str, dim: int, hidden: tuple[int, ...] = (200, 200),
           generator: torch.Generator | None = None, obs_dim: int | None = None,
-          residual: bool = False) -> DynamicsModel:
+          residual: bool = False, kinematics: Kinematics | None = None) -> DynamicsModel:
     """A freshly initialised model of `kind` for states of size `dim`, its MLPs of widths
-    `hidden` (with `residual` hidden layers where widths allow: `MLP`).
+    `hidden` (with `residual` hidden layers where widths allow: `MLP`); models that work
+    with velocities take the system's `kinematics` (their default: unit masses).
 
     With `obs_dim`, the states are the latents of an autoencoder of observations of that
     size (`LatentModel`), and `kind` names the latent dynamics model.
     """
     check_names([kind])
-    dynamics = _REGISTRY[kind](dim, tuple(hidden), generator=generator, residual=residual)
+    cls = _REGISTRY[kind]
+    extra = {"kinematics": kinematics or Kinematics(lambda q: torch.eye(dim // 2, dtype=q.dtype, device=q.device),
+                                                     True, dim // 2)} if cls.needs_kinematics else {}
+    dynamics = cls(dim, tuple(hidden), generator=generator, residual=residual, **extra)
     return dynamics if obs_dim is None else LatentModel(dynamics, obs_dim, generator=generator)
 
 
-__all__ = ["DHNN", "HNN", "Baseline", "SeparableHNN", "DynamicsModel", "LatentModel", "build", "check_names", "color", "description",
-           "is_separable", "names", "title"]
+__all__ = ["DHNN", "HNN", "LNN", "Baseline", "Kinematics", "SecondOrder", "SeparableHNN", "DynamicsModel", "LatentModel", "build", "check_names", "color", "description",
+           "is_separable", "names", "stackable", "title"]

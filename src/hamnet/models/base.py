@@ -17,6 +17,10 @@ class DynamicsModel(nn.Module):
     description: str = ""  # one line for `hamnet models`
     #: Whether dq/dt depends on p alone and dp/dt on q alone (leapfrog applies).
     separable: bool = False
+    #: Whether it works with velocities and needs the system's mass matrix (`kinematics`).
+    needs_kinematics: bool = False
+    #: Whether several runs of it may train as one `vmap`-ed stack (`hamnet.training`).
+    stackable: bool = True
 
     def __init__(self, dim: int, hidden: tuple[int, ...], residual: bool = False):
         super().__init__()

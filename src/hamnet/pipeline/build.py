@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import models, objectives
 from ..data import Dataset, PixelData, load_task_data
 from ..experiments import RunConfig
-from ..models import DynamicsModel
+from ..models import DynamicsModel, Kinematics
 from ..objectives import Objective
 from ..seeding import derive_seed, generator
 
@@ -19,8 +19,10 @@ def build_data(config: RunConfig, use_cache: bool = True) -> Dataset | PixelData
 def build_model(config: RunConfig, seeded: bool = True) -> DynamicsModel:
     """A freshly initialised model of the run (seeded from the run seed unless `seeded=False`)."""
     system = config.system()
+    kinematics = Kinematics(system.mass_matrix, system.constant_mass, system.dim // 2)
     return models.build(config.model, system.dim, config.hidden, obs_dim=system.observation_dim,
-                        generator=generator(config.seed, "init") if seeded else None, residual=config.residual)
+                        generator=generator(config.seed, "init") if seeded else None, residual=config.residual,
+                        kinematics=kinematics)
 
 
 def build_objective(config: RunConfig) -> Objective:

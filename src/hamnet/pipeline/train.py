@@ -8,6 +8,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+from .. import models as model_registry
 from ..atomic import write_text
 from ..data import Dataset, PixelData
 from ..errors import InvalidValueError, TrainingDivergedError
@@ -43,8 +44,8 @@ def train_runs(configs: list[RunConfig], run_dirs: list[str | Path], resume: boo
                overwrite: bool = False, show_progress: bool | None = None,
                on_step: StepCallback | None = None) -> list[tuple[DynamicsModel, TrainHistory]]:
     """Train runs that differ only in their seed as one stack (`hamnet.training.train`; on
-    a GPU the seeds of a task train at once; one after the other where the objective cannot
-    be stacked) into their directories: config, weights, history, and a checkpoint every
+    a GPU the seeds of a task train at once; one after the other where the objective or the
+    model cannot be stacked) into their directories: config, weights, history, and a checkpoint every
     `checkpoint_every` steps while training.
 
     Every directory is checked, and the data sets built, before any is touched. With
@@ -57,7 +58,8 @@ def train_runs(configs: list[RunConfig], run_dirs: list[str | Path], resume: boo
         raise InvalidValueError("runs trained together must differ only in their seed")
     for config, run_dir in zip(configs, run_dirs):
         check_claim(config, Path(run_dir), resume, overwrite)  # refuse before the data are built
-    if len(configs) > 1 and not build_objective(configs[0]).stackable:  # one after the other
+    stackable = build_objective(configs[0]).stackable and model_registry.stackable(configs[0].model)
+    if len(configs) > 1 and not stackable:  # one after the other
         return [train_runs([c], [d], resume, overwrite, show_progress, on_step)[0] for c, d in zip(configs, run_dirs)]
     datasets = [build_data(c) for c in configs]
     with contextlib.ExitStack() as stack:

@@ -11,9 +11,11 @@ from typing import Any
 
 from .base import EnergyProtocol, System, TrajectoryRecipe
 from .damped_spring import DampedSpring
+from .double_pendulum import DoublePendulum
 from .measured import MeasuredSystem
 from .nbody import ThreeBody, TwoBody
 from .pendulum import Pendulum
+from .pendulum_chain import PendulumChain
 from .pixel_pendulum import PixelPendulum
 from .plugins import canonical, entry_point_names, find_plugin
 from .real_pendulum import RealPendulum
@@ -27,6 +29,8 @@ _REGISTRY: dict[str, type[System]] = {
     ThreeBody.name: ThreeBody,
     PixelPendulum.name: PixelPendulum,
     DampedSpring.name: DampedSpring,
+    DoublePendulum.name: DoublePendulum,
+    PendulumChain.name: PendulumChain,
 }
 #: Systems built from a user's options alone (`get(name, options)`), not listed by `names`.
 _FROM_OPTIONS: dict[str, type[System]] = {MeasuredSystem.name: MeasuredSystem}
@@ -39,15 +43,18 @@ def names() -> list[str]:
 
 
 def is_builtin(name: str) -> bool:
-    """Whether `name` is one of hamnet's own systems with settings in the presets (not a
-    user's file or plugin)."""
-    return name in _REGISTRY
+    """Whether `name` is one of hamnet's own systems (`pendulum-chain:5` too), not a user's
+    file or plugin."""
+    return name.partition(":")[0] in _REGISTRY
 
 
 def get(name: str, options: dict[str, Any] | None = None) -> System:
     """The system called `name` (a registry name, `module:Class`, or an entry point), built
     from `options` (`System.from_options`; only some systems take any); raises
     `UnknownNameError` listing the known names."""
+    base, colon, parameter = name.partition(":")
+    if colon and hasattr(_REGISTRY.get(base), "from_parameter"):  # e.g. pendulum-chain:5
+        return _REGISTRY[base].from_parameter(parameter)
     found = _REGISTRY.get(name) or _FROM_OPTIONS.get(name) or find_plugin(name)
     if found is None:
         raise UnknownNameError(f"unknown task {name!r}; known tasks: {', '.join(names())}, "

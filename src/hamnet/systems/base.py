@@ -98,6 +98,8 @@ class System:
     #: Whether dq/dt depends on p alone and dp/dt on q alone (H = T(p) + V(q)): what
     #: `leapfrog` and `yoshida4` need (`hamnet.integrators.is_separable`).
     separable: ClassVar[bool] = False
+    #: Whether `mass_matrix` is the same at every q (models then compute it once).
+    constant_mass: ClassVar[bool] = True
     #: Whether `hamiltonian` and `vector_field` are known (False: measured data without a
     #: known energy; energy metrics and true-field figures are left out).
     has_energy: ClassVar[bool] = True
@@ -127,6 +129,22 @@ class System:
         if cls.__module__.startswith("hamnet."):
             return self.name
         return f"{self.name}-{getattr(cls, SOURCE_DIGEST, None) or source_digest(cls)}"
+
+    def mass_matrix(self, q: Tensor) -> Tensor:
+        """M(q) with p = M(q) q̇, what models in (q, q̇) convert with (`hamnet.models.kinematics`):
+        the inverse of ∂²H/∂p² at p = 0, by autograd (exact for a kinetic energy quadratic in
+        p, every mechanical system's); systems may give it in closed form.
+        q[..., n] -> [..., n, n]."""
+        n = self.dim // 2
+        flat = q.reshape(-1, n)
+
+        def energy(p: Tensor) -> Tensor:  # Σ over the batch: its p-Hessian is block-diagonal
+            return self.hamiltonian(torch.cat([flat, p], dim=-1)).sum()
+
+        gradient, zero = torch.func.grad(energy), torch.zeros_like(flat)
+        columns = [torch.func.jvp(gradient, (zero,), (torch.eye(n, dtype=q.dtype, device=q.device)[i].expand_as(flat),))[1]
+                   for i in range(n)]  # each [b, n]: column i of every state's ∂²H/∂p²
+        return torch.linalg.inv(torch.stack(columns, dim=-1)).reshape(*q.shape[:-1], n, n)
 
     def training_span(self, recipe: dict[str, Any], protocol: dict[str, Any]) -> tuple[float, float] | None:
         """(the training data's time span, its time step) with which the long-horizon metrics

@@ -55,6 +55,12 @@ class NBody(System):
         """Body momenta.  x[..., dim] -> [..., N, 2]."""
         return x[..., 2 * self.n_bodies :].unflatten(-1, (self.n_bodies, 2))
 
+    def mass_matrix(self, q: Tensor) -> Tensor:
+        """diag(m_1, m_1, m_2, m_2, ...): each body's mass on both of its coordinates.
+        q[..., 2N] -> [..., 2N, 2N]."""
+        diagonal = self._mass(q).repeat_interleave(2)
+        return torch.diag(diagonal).expand(*q.shape[:-1], 2 * self.n_bodies, 2 * self.n_bodies)
+
     def _mass(self, x: Tensor) -> Tensor:
         return torch.tensor(self.masses, dtype=x.dtype, device=x.device)
 
