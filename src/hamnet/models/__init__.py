@@ -57,6 +57,11 @@ def is_separable(kind: str) -> bool:
     return bool(_REGISTRY[kind].separable) if kind in _REGISTRY else False
 
 
+def needs_kinematics(kind: str) -> bool:
+    """Whether a model of `kind` works with velocities (`DynamicsModel.needs_kinematics`)."""
+    return bool(_REGISTRY[kind].needs_kinematics) if kind in _REGISTRY else False
+
+
 def stackable(kind: str) -> bool:
     """Whether runs of `kind` may train as one stack (`DynamicsModel.stackable`)."""
     return bool(_REGISTRY[kind].stackable) if kind in _REGISTRY else True
@@ -81,4 +86,4 @@ def build(kind: str, dim: int, hidden: tuple[int, ...] = (200, 200),
 
 
 __all__ = ["DHNN", "HNN", "LNN", "Baseline", "Kinematics", "SecondOrder", "SeparableHNN", "DynamicsModel", "LatentModel", "build", "check_names", "color", "description",
-           "is_separable", "names", "stackable", "title"]
+           "is_separable", "names", "needs_kinematics", "stackable", "title"]

@@ -17,9 +17,12 @@ def build_data(config: RunConfig, use_cache: bool = True) -> Dataset | PixelData
 
 
 def build_model(config: RunConfig, seeded: bool = True) -> DynamicsModel:
-    """A freshly initialised model of the run (seeded from the run seed unless `seeded=False`)."""
+    """A freshly initialised model of the run (seeded from the run seed unless `seeded=False`);
+    one that works with velocities gets the system's mass matrix (`Kinematics`)."""
     system = config.system()
-    kinematics = Kinematics(system.mass_matrix, system.constant_mass, system.dim // 2)
+    kinematics = None  # models in latent coordinates (pixels), or without velocities: none to give
+    if models.needs_kinematics(config.model) and system.observation_dim is None:
+        kinematics = Kinematics(system.mass_matrix, system.constant_mass, system.dim // 2)
     return models.build(config.model, system.dim, config.hidden, obs_dim=system.observation_dim,
                         generator=generator(config.seed, "init") if seeded else None, residual=config.residual,
                         kinematics=kinematics)

@@ -91,6 +91,7 @@ class MeasuredSystem(System):
         self.expression = HamiltonianExpression.parse(hamiltonian, data.coords, data.momenta) if hamiltonian else None
         self.has_energy = self.expression is not None
         self.separable = bool(self.expression and self.expression.separable)
+        self.masses, self.constant_mass = data.masses, self.expression is None
         self._states = torch.cat(data.x)
         self._low, self._high = self._states.min(dim=0).values, self._states.max(dim=0).values
         self._span = max(float(t[-1] - t[0]) for t in data.t)
@@ -131,6 +132,15 @@ class MeasuredSystem(System):
         pick = torch.randperm(self._states.shape[0], generator=generator)[:n] if n <= self._states.shape[0] \
             else torch.randint(self._states.shape[0], (n,), generator=generator)
         return self._states[pick]
+
+    def mass_matrix(self, q: Tensor) -> Tensor:
+        """From the given H (`System.mass_matrix`); without one, diag(the file's `masses`),
+        else the identity (p = q̇).  q[..., n] -> [..., n, n]."""
+        if self.expression is not None:
+            return super().mass_matrix(q)
+        n = self.dim // 2
+        masses = self.masses if self.masses is not None else torch.ones(n, dtype=torch.float64)
+        return torch.diag(masses.to(q)).expand(*q.shape[:-1], n, n)
 
     def hamiltonian(self, x: Tensor) -> Tensor:
         if self.expression is None:
