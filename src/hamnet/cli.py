@@ -69,19 +69,25 @@ def _name_list(listed: str | None, option: str) -> list[str] | None:
     return names
 
 
+def _refuse_data_options(coords: str | None, momenta: str | None, hamiltonian: str | None,
+                         test_fraction: float | None, derivative: str | None, reference: str | None) -> None:
+    """`InvalidValueError` naming the first option given that only describes a --data file."""
+    given = {"--coords": coords, "--momenta": momenta, "--hamiltonian": hamiltonian, "--test-fraction": test_fraction,
+             "--derivative": derivative, "--reference": reference}
+    for name, value in given.items():
+        if value is not None:
+            raise InvalidValueError(f"{name} describes a --data file; it does not apply to --task")
+
+
 def _task_spec(task: str | None, data: Path | None, coords: str | None = None, momenta: str | None = None,
                hamiltonian: str | None = None, test_fraction: float | None = None, derivative: str | None = None,
                reference: str | None = None) -> tuple[str, dict | None, dict | None, dict | None]:
     """(task, its system options, recipe overrides, protocol overrides) from `--task` or
     `--data` and the data options."""
-    data_settings = {"--coords": coords, "--momenta": momenta, "--hamiltonian": hamiltonian,
-                     "--test-fraction": test_fraction, "--derivative": derivative, "--reference": reference}
     if task is not None and data is not None:
         raise InvalidValueError("pass --task or --data, not both")
     if data is None:
-        given = [name for name, value in data_settings.items() if value is not None]
-        if given:
-            raise InvalidValueError(f"{given[0]} describes a --data file; it does not apply to --task")
+        _refuse_data_options(coords, momenta, hamiltonian, test_fraction, derivative, reference)
         if task is None:
             raise InvalidValueError("pass --task NAME (see `hamnet tasks`) or --data FILE (your trajectories)")
         return task, None, None, None
@@ -319,7 +325,7 @@ def reproduce(
                                                             derivative, reference)
         task_list = [task]
     else:
-        _task_spec("", None, coords, momenta, hamiltonian, test_fraction, derivative, reference)  # refuses them
+        _refuse_data_options(coords, momenta, hamiltonian, test_fraction, derivative, reference)
     model_list = _names(models, "--models", "model")
     check_steps(steps)
     check_lr(lr)

@@ -29,7 +29,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..errors import DataFileError
+from ..atomic import atomic_path
+from ..errors import DataFileError, OutputError
 
 #: Largest magnitude of a value: the models train in float32.
 MAX_MAGNITUDE = float(torch.finfo(torch.float32).max)
@@ -289,9 +290,6 @@ def write_trajectories(path: str | Path, t: Tensor, x: Tensor, dxdt: Tensor | No
     `.csv` (by `path`'s suffix), in the format `read_trajectories` reads back exactly
     (CSV numbers are written with all their digits). The `.npz` also keeps `hamiltonian`
     (its text). Atomic: a failed write leaves nothing."""
-    from ..atomic import atomic_path
-    from ..errors import OutputError
-
     path = Path(path)
     if path.suffix.lower() not in (".npz", ".csv"):
         raise OutputError(f"{path}: write trajectories to a .npz or .csv file")

@@ -117,8 +117,8 @@ class MeasuredSystem(System):
     @property
     def cache_name(self) -> str:
         """The file's name and a digest of its contents and the given names and H."""
-        key = json.dumps([self.digest, self.options()["coords"], self.options()["momenta"],
-                          self.expression.text if self.expression else None])
+        options = self.options()
+        key = json.dumps([self.digest, options["coords"], options["momenta"], options["hamiltonian"]])
         return f"{self._label}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
 
     def training_span(self, recipe: dict[str, Any], protocol: dict[str, Any]) -> tuple[float, float] | None:

@@ -89,8 +89,7 @@ class PendulumChain(System):
             kinetic = target - self.potential(q)
             direction = torch.randn(2 * n, self.links, generator=generator, dtype=torch.float64)
             direction = direction / direction.norm(dim=-1, keepdim=True)
-            per_unit = 0.5 * (direction * torch.linalg.solve(self.mass_matrix(q), direction.unsqueeze(-1))
-                              .squeeze(-1)).sum(-1)  # T of p = direction
+            per_unit = self.hamiltonian(torch.cat([q, direction], dim=-1)) - self.potential(q)  # T of p = direction
             keep = kinetic > 0
             scale = torch.sqrt(kinetic[keep] / per_unit[keep])
             rows.append(torch.cat([q[keep], direction[keep] * scale.unsqueeze(-1)], dim=-1))
