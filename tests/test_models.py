@@ -108,6 +108,31 @@ def test_closed_form_input_gradient_equals_autograd(activation: str, hidden: tup
     torch.testing.assert_close(ours, theirs, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+@pytest.mark.parametrize("hidden,residual", [((7,), False), ((16, 16), False), ((8, 9, 10), False),
+                                             ((16, 16), True), ((8, 8, 8, 5), True)])
+def test_closed_form_hessian_equals_torch_func(activation: str, hidden: tuple[int, ...], residual: bool) -> None:
+    from hamnet.models.mlp import MLP
+
+    net = MLP(6, 1, hidden, activation=activation, generator=torch.Generator().manual_seed(1),
+              residual=residual).double()
+    x = torch.randn(17, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    value, grad, hessian = net.value_gradient_hessian(x)
+
+    def f(z: torch.Tensor) -> torch.Tensor:
+        return net(z).squeeze(-1)
+
+    torch.testing.assert_close(value, f(x), rtol=0, atol=0)
+    torch.testing.assert_close(grad, torch.func.vmap(torch.func.grad(f))(x), rtol=1e-13, atol=1e-13)
+    # ~20 float64 roundings of O(1) terms per entry: 1e-13 holds with a wide margin
+    torch.testing.assert_close(hessian, torch.func.vmap(torch.func.hessian(f))(x), rtol=1e-13, atol=1e-13)
+    if activation == "tanh":  # differentiable with respect to the parameters (what LNN training uses)
+        weight = net.hidden_layers[0].weight
+        (ours,) = torch.autograd.grad(hessian.pow(2).sum(), weight)
+        (theirs,) = torch.autograd.grad(torch.func.vmap(torch.func.hessian(f))(x).pow(2).sum(), weight)
+        torch.testing.assert_close(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
 def test_dhnn_field_is_J_grad_H_plus_grad_D() -> None:
     from hamnet.hamiltonian import hamiltonian_vector_field
 

@@ -31,6 +31,9 @@ def test_chain_mass_matrix_is_the_kinetic_energys(name: str) -> None:
     matrix = system.mass_matrix(q)
     assert torch.allclose(matrix, matrix.transpose(-1, -2)) and bool((torch.linalg.eigvalsh(matrix) > 0).all())
     assert torch.allclose(matrix, System.mass_matrix(system, q), rtol=0, atol=1e-12)  # (∂²H/∂p²)⁻¹ by autograd
+    velocity = x[:, system.dim // 2:]  # any q̇: its closed-form dM/dt is the jvp of M
+    assert torch.allclose(system.mass_matrix_rate(q, velocity), System.mass_matrix_rate(system, q, velocity),
+                          rtol=0, atol=1e-12)
     bobs = system.body_positions(x)  # unit links
     links = torch.diff(torch.cat([torch.zeros_like(bobs[:, :1]), bobs], dim=1), dim=1).norm(dim=-1)
     assert torch.allclose(links, torch.ones_like(links))
@@ -71,11 +74,33 @@ def true_acceleration(system: System, x: torch.Tensor) -> torch.Tensor:
 def test_kinematics_turn_the_true_acceleration_into_the_true_field(name: str) -> None:
     system = hamnet.systems.get(name)
     x, n = states(system), system.dim // 2
-    kinematics = Kinematics(system.mass_matrix, system.constant_mass, n)
+    kinematics = Kinematics(system.mass_matrix, system.constant_mass, n, system.mass_matrix_rate)
     q, p = x[:, :n], x[:, n:]
     velocity = kinematics.velocity(q, p)
     field = torch.cat([velocity, kinematics.momentum_rate(q, velocity, true_acceleration(system, x))], dim=-1)
     assert torch.allclose(field, system.vector_field(x), rtol=1e-10, atol=1e-10)
+
+
+class _Function(torch.nn.Module):
+    """A plain function where a model expects a module."""
+
+    def __init__(self, fn) -> None:
+        super().__init__()
+        self.fn = fn
+        self.anchor = torch.nn.Parameter(torch.zeros((), dtype=torch.float64))  # the model's dtype: float64
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fn(x)
+
+
+class _LagrangianTerm(_Function):
+    """A function of z = (q, q̇) in place of the LNN's MLP, its derivatives by `torch.func`."""
+
+    def value_and_input_gradient(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.fn(z), torch.func.vmap(torch.func.grad(self.fn))(z)
+
+    def value_gradient_hessian(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return (*self.value_and_input_gradient(z), torch.func.vmap(torch.func.hessian(self.fn))(z))
 
 
 @pytest.mark.parametrize("name", ["spring", "double-pendulum", "pendulum-chain:3"])
@@ -84,22 +109,23 @@ def test_lnn_with_the_true_lagrangian_is_the_true_field(name: str, monkeypatch) 
     system, model = config.system(), build_model(config).double()
     n = system.dim // 2
 
-    def lagrangian(q: torch.Tensor, velocity: torch.Tensor) -> torch.Tensor:  # T − V, any (q, q̇)
+    def term(z: torch.Tensor) -> torch.Tensor:  # T − V − ½‖q̇‖²: with the LNN's ½‖q̇‖², L = T − V
+        q, velocity = z[..., :n], z[..., n:]
         kinetic = 0.5 * (velocity.unsqueeze(-2) @ system.mass_matrix(q) @ velocity.unsqueeze(-1)).squeeze((-1, -2))
         zero = torch.zeros_like(velocity)
-        return kinetic - system.hamiltonian(torch.cat([q, zero], dim=-1))
+        return kinetic - system.hamiltonian(torch.cat([q, zero], dim=-1)) - 0.5 * velocity.pow(2).sum(-1)
 
-    monkeypatch.setattr(model, "lagrangian", lagrangian)
+    monkeypatch.setattr(model, "net", _LagrangianTerm(term))
     x = states(system)
     assert torch.allclose(model.time_derivative(x), system.vector_field(x), rtol=1e-9, atol=1e-9)
     energy = model.hamiltonian(x)  # q̇·∂L/∂q̇ − L = H
     assert torch.allclose(energy, system.hamiltonian(x), rtol=1e-10, atol=1e-10)
-    assert n == x.shape[-1] // 2
 
 
 def test_a_singular_lagrangian_is_an_error_naming_how_many_states(monkeypatch) -> None:
     model = build_model(RunConfig.for_task("double-pendulum", "lnn")).double()
-    monkeypatch.setattr(model, "lagrangian", lambda q, v: -torch.cos(q).sum(-1) + 0 * v.sum(-1))  # no q̇ in L
+    n = 2  # L = ½‖q̇‖² + cos q − ½‖q̇‖²: no q̇ in L
+    monkeypatch.setattr(model, "net", _LagrangianTerm(lambda z: torch.cos(z[..., :n]).sum(-1) - 0.5 * z[..., n:].pow(2).sum(-1)))
     with pytest.raises(SingularLagrangianError, match="singular at 6 of 6 states"):
         model.time_derivative(states(hamnet.systems.get("double-pendulum")))
 
@@ -118,18 +144,6 @@ def test_second_order_with_the_true_acceleration_is_the_true_field(name: str, mo
     monkeypatch.setattr(model, "net", _Function(acceleration))
     x = states(system)
     assert torch.allclose(model.time_derivative(x), system.vector_field(x), rtol=1e-9, atol=1e-9)
-
-
-class _Function(torch.nn.Module):
-    """A plain function where a model expects a module."""
-
-    def __init__(self, fn) -> None:
-        super().__init__()
-        self.fn = fn
-        self.anchor = torch.nn.Parameter(torch.zeros((), dtype=torch.float64))  # the model's dtype: float64
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fn(x)
 
 
 @pytest.mark.parametrize("model", ["second-order", "lnn"])

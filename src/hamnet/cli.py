@@ -30,12 +30,15 @@ Integrator = typer.Option(None, help="Rollout objective: rk4 (default), implicit
                                      "yoshida4 for a separable model (hnn-separable).")
 
 
-def _objective_options(objective: str | None, unroll: int | None, integrator: str | None) -> dict | None:
-    """The rollout objective's settings from the command line (None: none given)."""
+def _objective_options(objective: str | None, unroll: int | None, integrator: str | None,
+                       named: bool = False) -> dict | None:
+    """The rollout objective's settings from the command line (None: none given); `named`:
+    models may name the objective (MODEL+rollout) instead of --objective."""
     if unroll is None and integrator is None:
         return None
-    if objective != "rollout":
-        raise InvalidValueError("--unroll and --integrator are settings of --objective rollout")
+    if objective != "rollout" and not (named and objective is None):
+        raise InvalidValueError("--unroll and --integrator are settings of --objective rollout"
+                                + (" (or of models named MODEL+rollout)" if named else ""))
     check_count(unroll, "--unroll")
     return {k: v for k, v in (("unroll", unroll), ("integrator", integrator)) if v is not None}
 
@@ -279,13 +282,16 @@ def reproduce(
     tasks: Optional[str] = typer.Option(None, help="Comma-separated tasks (default: the preset's)."),
     models: Optional[str] = typer.Option(None, help="Comma-separated models (see `hamnet models`; default: "
                                          "each task's own, the paper's baseline,hnn)."),
-    quick: bool = typer.Option(False, "--quick", help="Quick preset: fewer steps, same code path "
-                               "(the same as --preset quick)."),
+    quick: bool = typer.Option(False, "--quick", help="The preset's or suite's smoke test: fewer steps, same "
+                               "code path (--quick alone: --preset quick)."),
     preset: Optional[str] = typer.Option(None, help="Settings preset: full (the HNN paper's, default), quick, "
                                          "dissipative (baseline, HNN, D-HNN on damped data) or dhnn-paper "
                                          "(the D-HNN paper's real-pendulum protocol)."),
+    suite: Optional[str] = typer.Option(None, help="A comparison suite instead of a preset: successors (baseline, "
+                                        "HNN, D-HNN, second-order, LNN, HNN trained on rollouts; spring, pendulum, "
+                                        "double pendulum, 3-link chain; docs/successors.md)."),
     seeds: Optional[int] = typer.Option(None, help="Seeds per task and model (default: the preset's; full 3, "
-                                       "quick 1, dhnn-paper 5)."),
+                                       "quick 1, dhnn-paper 5, successors 3)."),
     steps: Optional[int] = typer.Option(None, help="Override every task's training steps."),
     lr: Optional[float] = typer.Option(None, help="Override every task's Adam learning rate."),
     out: Path = typer.Option(Path("results"), help="Output directory."),
@@ -311,11 +317,11 @@ def reproduce(
 
     Runs already finished in OUT with the same settings are reused, unfinished ones resume
     from their last checkpoint: after a crash or Ctrl-C, run the same command again."""
-    if quick and preset not in (None, "quick"):
-        raise InvalidValueError(f"pass --quick or --preset {preset}, not both")
+    if preset is not None and suite is not None:
+        raise InvalidValueError(f"pass --preset {preset} or --suite {suite}, not both")
     check_count(seeds, "--seeds", MAX_SEEDS)
     check_count(jobs, "--jobs")
-    options = _objective_options(objective, unroll, integrator)
+    options = _objective_options(objective, unroll, integrator, named=True)
     task_list = _names(tasks, "--tasks", "task", "; see `hamnet tasks`")
     system_options = recipe = protocol = None
     if data is not None:
@@ -333,14 +339,28 @@ def reproduce(
     _start_torch()
     from .reproduce import reproduce as run_reproduce
 
+    chosen_preset = _chosen_preset(preset, suite, quick)
+
     command = "hamnet " + " ".join(sys.argv[1:])
     with _on_interrupt("run the same command again to continue: finished runs are kept, "
                        "unfinished ones resume from their last checkpoint"):
-        run_reproduce(task_list, "quick" if quick else preset or "full", seeds, out, data_dir, _check_device(device),
+        run_reproduce(task_list, chosen_preset, seeds, out, data_dir, _check_device(device),
                       steps=steps, lr=lr, command=command, run_plots=run_plots, jobs=jobs,
                       models=model_list, objective=objective, objective_options=options,
                       system_options=system_options, recipe=recipe, protocol=protocol)
     typer.echo((out / "results.md").read_text(encoding="utf-8"))
+
+
+def _chosen_preset(preset: str | None, suite: str | None, quick: bool) -> str:
+    """The preset `reproduce` runs: --preset or --suite (not both; default full), its quick
+    form with --quick."""
+    from .experiments.presets import SUITES, preset as known_preset, quick_form
+
+    if suite is not None and suite not in SUITES:
+        raise InvalidValueError(f"unknown suite {suite!r}; known suites: {', '.join(SUITES)}")
+    name = suite or preset or "full"
+    known_preset(name)  # raises naming the known presets
+    return quick_form(name) if quick else name
 
 
 def _names(listed: str | None, option: str, what: str, hint: str = "") -> list[str] | None:

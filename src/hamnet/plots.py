@@ -13,9 +13,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.colors import to_hex, to_rgb  # noqa: E402
 import torch  # noqa: E402
 from torch import Tensor  # noqa: E402
 
+from .experiments import variants  # noqa: E402
 from .figure_files import save_figure  # noqa: E402
 from .horizon import HorizonCurves, HorizonProtocol  # noqa: E402
 from .metrics import Rollouts, as_float64  # noqa: E402
@@ -28,9 +30,17 @@ TRUE_STYLE = {"color": "black", "lw": 1.6}
 SHOWN = 5
 
 
+#: How much darker a model is drawn when it trains with another objective (0: the same, 1: black).
+OTHER_OBJECTIVE_SHADE = 0.45
+
+
 def color_of(label: str) -> str:
-    """The colour of the model named `label` (its registry entry's)."""
-    return model_color(label)
+    """The colour of the run labelled `label` (`hamnet.experiments.variants`): its model's
+    registry colour; with another objective than its task's, a darker shade of it."""
+    model, objective = variants.parse(label)
+    if objective is None:
+        return model_color(model)
+    return to_hex(tuple((1 - OTHER_OBJECTIVE_SHADE) * c for c in to_rgb(model_color(model))))
 
 
 def _plane(extent: float, n: int) -> tuple[Tensor, Tensor, Tensor]:

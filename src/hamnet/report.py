@@ -11,8 +11,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from . import models
 from .atomic import write_text
+from .experiments import variants
 from .paper import METRICS
 
 Record = dict[str, Any]
@@ -26,12 +26,19 @@ METRIC_TITLES = {"train_loss": "Train loss (the training objective: dx/dt MSE; p
                  "learned_energy_variation": "Learned energy's variation along the measured test trajectories "
                                              "(ours: RMS of H_θ about its mean per trajectory / std of H_θ over the "
                                              "training states; 0 = the data conserve H_θ)"}
+#: The derivative MSE on the test split of runs trained with another objective (`test_dxdt_mse`),
+#: shown beside the other runs' test loss (which is that MSE).
+DXDT_TITLE = ("Test dx/dt MSE of every model, whatever it trained with (the test loss of the runs trained "
+              "on dx/dt; runs trained with another objective: their field's dx/dt MSE on the same test split)")
 #: Metrics shown as tables of their own besides the published ones (no published numbers).
 ROLLOUT_METRICS = ("state_mse", "learned_energy_variation")
 #: The long-horizon metrics (`hamnet.horizon`), shown together in one table.
 HORIZON_METRICS = {"horizon_error": "geo-mean relative error", "horizon_floor": "chaos floor",
-                   "valid_time": "valid time (median)", "energy_drift": "energy drift at T",
-                   "learned_energy_drift": "learned-H drift at T", "reversibility_error": "reversibility error"}
+                   "valid_time": "valid time: median over states of the first time e(t) exceeds 0.1 (time units)",
+                   "energy_drift": "energy drift at the horizon, |H(x̂_T) − H(x_T)| / |H(x_0)|",
+                   "learned_energy_drift": "learned-H drift at the horizon, |H_θ(x̂_T) − H_θ(x̂_0)| / |H(x_0)| "
+                                           "(the integrator's share)",
+                   "reversibility_error": "reversibility error (docs/tasks.md)"}
 
 
 def summarise(records: Iterable[Record], metric: str) -> dict[tuple[str, str], tuple[float, float, int]]:
@@ -57,9 +64,8 @@ def summarise(records: Iterable[Record], metric: str) -> dict[tuple[str, str], t
 
 
 def models_in(records: list[Record]) -> list[str]:
-    """The models of `records`: registered ones in registry order, then any others."""
-    present = list(dict.fromkeys(r["model"] for r in records))
-    return [m for m in models.names() if m in present] + [m for m in present if m not in models.names()]
+    """The models of `records` (labels, `hamnet.experiments.variants`) in registry order, then any others."""
+    return variants.ordered([r["model"] for r in records])
 
 
 def _fmt(mean: float, se: float | None = None) -> str:
@@ -78,7 +84,7 @@ def markdown_table(records: list[Record], metric: str, reference: str | None = "
     shown = models_in(records)
     header = ["task"]
     for model in shown:
-        title = models.title(model)
+        title = variants.title(model)
         header += [f"{title} (ours)", f"{title} ({reference})", f"ours/{reference}"] if reference else [title]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for task in tasks:
@@ -97,18 +103,22 @@ def markdown_table(records: list[Record], metric: str, reference: str | None = "
     return "\n".join(lines)
 
 
-def horizon_table(records: list[Record]) -> str:
-    """Task × model rows of the long-horizon metrics (mean over seeds ± SE)."""
-    summaries = {metric: summarise(records, metric) for metric in HORIZON_METRICS}
-    lines = ["| task | model | " + " | ".join(HORIZON_METRICS.values()) + " |",
-             "|---|---|" + "---|" * len(HORIZON_METRICS)]
+def horizon_error_table(records: list[Record]) -> str:
+    """Tasks × models: the geometric-mean relative error (mean over seeds ± SE) and its
+    multiple of the chaos floor, beside the floor (a property of the task: the same for every model)."""
+    errors, floors = summarise(records, "horizon_error"), summarise(records, "horizon_floor")
+    shown = [model for model in models_in(records) if any(key[1] == model for key in errors)]
+    lines = ["| task | chaos floor | " + " | ".join(variants.title(m) for m in shown) + " |",
+             "|---|---|" + "---|" * len(shown)]
     for task in dict.fromkeys(r["task"] for r in records):
-        for model in models_in(records):
-            if not any((task, model) in summary for summary in summaries.values()):
-                continue
-            cells = [_fmt(*summaries[m][(task, model)][:2]) if (task, model) in summaries[m] else "—"
-                     for m in HORIZON_METRICS]
-            lines.append(f"| {task} | {models.title(model)} | " + " | ".join(cells) + " |")
+        floor = next((floors[(task, m)][0] for m in shown if (task, m) in floors), None)
+        if floor is None:
+            continue
+        cells = []
+        for model in shown:
+            mean, se, _ = errors.get((task, model), (float("nan"), float("nan"), 0))
+            cells.append(_fmt(mean, se) + (f" ({mean / floor:.3g}× floor)" if math.isfinite(mean) and floor else ""))
+        lines.append(f"| {task} | {_fmt(floor)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -116,7 +126,7 @@ def notes(records: list[Record]) -> list[str]:
     """One line per run that diverged in training or whose metric is not finite."""
     out = []
     for r in records:
-        run = f"{r['task']} · {models.title(r['model'])} · seed {r['seed']}"
+        run = f"{r['task']} · {variants.title(r['model'])} · seed {r['seed']}"
         if "diverged" in r:
             out.append(f"- {run}: not scored, {r['diverged']}")
         bad = [k for k in (*METRICS, "reversibility_error") if isinstance(r.get(k), float) and not math.isfinite(r[k])]
@@ -144,28 +154,40 @@ def render_markdown(records: list[Record], header: str = "", reference: str | No
         legend += (f" {reference[0].upper() + reference[1:]}{f' ({source})' if source else ''}: "
                    "mean ± its reported error (— where none).")
     caveat = ("**Quick preset: a smoke test of the whole pipeline with fewer steps and samples. Its numbers "
-              "are not expected to match the paper's, so none are shown beside them; `hamnet reproduce` "
-              "(the full preset) compares with the paper.**") if smoke_test else ""
+              "are not expected to match the paper's or the full preset's, so no published ones are shown beside "
+              "them; the same command without --quick runs the full preset.**") if smoke_test else ""
     parts = [header.strip(), caveat, legend.format(", ".join(map(str, seeds)))]
     for metric in METRICS:
         if any(metric in r for r in records):  # no energy MSE where no true energy is known
             parts += [f"### {METRIC_TITLES[metric]}", markdown_table(records, metric, reference)]
+    if any("test_dxdt_mse" in r for r in records):
+        scored = {r["task"] for r in records if "test_dxdt_mse" in r}  # state-space tasks: test loss is dx/dt MSE
+        comparable = [r | {"test_dxdt_mse": r["test_loss"], "test_dxdt_mse_se": r.get("test_loss_se")}
+                      if r["task"] in scored and "test_loss" in r and not variants.parse(r["model"])[1] else r
+                      for r in records]
+        parts += [f"### {DXDT_TITLE}", markdown_table(comparable, "test_dxdt_mse", None)]
     for metric in ROLLOUT_METRICS:
         if any(metric in r for r in records):
             parts += [f"### {METRIC_TITLES[metric]}", markdown_table(records, metric, None)]
-    if any(metric in r for r in records for metric in HORIZON_METRICS):
-        parts += ["### Long horizons and time reversal (ours: 10× the training horizon from 15 held-out states; "
-                  "time reversal as docs/tasks.md says)",
-                  horizon_table(records)]
+    if any("horizon_error" in r for r in records):
+        parts += ["### Long horizons: geometric-mean relative state error beside the chaos floor (ours: rollouts "
+                  "over 10× the training horizon from 15 held-out states; the floor is the same error between the "
+                  "true flow and the true flow from the states nudged by 1e-4; docs/tasks.md)",
+                  horizon_error_table(records)]
+    for metric, title in HORIZON_METRICS.items():
+        if metric not in ("horizon_error", "horizon_floor") and any(metric in r for r in records):
+            kind = "Time reversal" if metric == "reversibility_error" else "Long horizons"
+            parts += [f"### {kind}: {title}", markdown_table(records, metric, None)]
     extra = [k for k in dict.fromkeys(k for r in records for k in r)
-             if k not in (*METRICS, *ROLLOUT_METRICS, *HORIZON_METRICS, "train_seconds", "diverged_rollouts")
+             if k not in (*METRICS, *ROLLOUT_METRICS, *HORIZON_METRICS, "test_dxdt_mse", "train_seconds",
+                          "diverged_rollouts")
              and not k.endswith("_se")
              and not k.startswith("paper_") and isinstance(next(r[k] for r in records if k in r), float)]
     if extra:
         rows = []
         for metric in extra:
             for (task, model), (mean, se, _) in summarise(records, metric).items():
-                rows.append(f"| {task} | {models.title(model)} | {metric} | {_fmt(mean, se)} |")
+                rows.append(f"| {task} | {variants.title(model)} | {metric} | {_fmt(mean, se)} |")
         parts += ["### Other metrics (ours)", "\n".join(["| task | model | metric | value |", "|---|---|---|---|", *rows])]
     seconds = summarise(records, "train_seconds")
     if seconds:

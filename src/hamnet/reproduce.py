@@ -14,12 +14,12 @@ import torch
 from . import experiments
 from .atomic import remove_stale_temporaries
 from .checks import MAX_SEEDS, check_count
-from .errors import DataFileError, RunDirectoryError, TrainingDivergedError
+from .errors import DataFileError, InvalidValueError, RunDirectoryError, TrainingDivergedError
 from .experiments import RunConfig
 from .jobs import JobPool, cpu_model, default_jobs
-from .models import check_names
+from .experiments import variants
 from .paper import REFERENCES, paper_fields
-from .pipeline import build_data, build_model, evaluate_run, plot_run, plot_runs, train_runs
+from .pipeline import build_data, build_model, build_objective, evaluate_run, plot_run, plot_runs, train_runs
 from .progress import log, progress_bar
 from .report import Record, write_results
 from .runs import exclusive, load_metrics
@@ -73,9 +73,11 @@ def _summary(metrics: dict[str, Any]) -> str:
 
 
 def training_cost(config: RunConfig, n_train: int) -> float:
-    """Rough training work of a run (steps × batch rows × parameters), to start long runs first."""
+    """Rough training work of a run (steps × batch rows × field evaluations per row ×
+    parameters), to start long runs first."""
     n_parameters = sum(p.numel() for p in build_model(config, seeded=False).parameters())
-    return float(config.train.steps * min(config.train.batch_size or n_train, n_train) * n_parameters)
+    rows = min(config.train.batch_size or n_train, n_train)
+    return float(config.train.steps * rows * build_objective(config).evaluations_per_sample() * n_parameters)
 
 
 def reproduce(
@@ -129,28 +131,39 @@ def reproduce(
     check_count(n_seeds, "seeds", MAX_SEEDS)
 
     if models is not None:
-        check_names(models)
+        variants.check(models)
     chosen = {task: list(models or experiments.get(task, preset).models) for task in tasks}
+    own_objectives = any(variants.parse(name)[1] for names in chosen.values() for name in names)
 
-    def configs(task: str, model: str) -> list[RunConfig]:
-        return [RunConfig.for_task(task, model, seed, preset, steps, device, data_dir, lr, objective,
-                                   objective_options, system_options, recipe, protocol) for seed in range(n_seeds)]
+    def configs(task: str, name: str) -> list[RunConfig]:
+        """The runs of `name` (a model, or MODEL+OBJECTIVE) on `task`, one per seed. The
+        objective settings go with `objective`, else with the objectives models name."""
+        model, own = variants.parse(name)
+        if own is not None:
+            options = objective_options if objective in (None, own) else None
+        else:
+            options = None if objective is None and own_objectives else objective_options
+        return [RunConfig.for_task(task, model, seed, preset, steps, device, data_dir, lr, own or objective,
+                                   options, system_options, recipe, protocol) for seed in range(n_seeds)]
 
-    for task in tasks:
-        for model in chosen[task]:
-            configs(task, model)  # fail fast on unknown names and bad settings
+    for task in tasks:  # fail fast on unknown names and bad settings; name runs by their labels
+        named = [configs(task, name)[0].label for name in chosen[task]]
+        twice = next((label for label in named if named.count(label) > 1), None)
+        if twice is not None:
+            raise InvalidValueError(f"models {', '.join(chosen[task])} name the runs {twice!r} twice")
+        chosen[task] = named
     labels = {task: configs(task, chosen[task][0])[0].system().label for task in tasks}
     with exclusive(out_dir):
         return _reproduce(tasks, chosen, preset, n_seeds, out_dir, device, show_progress, command, run_plots,
                           jobs, configs, labels)
 
 
-def _published(task: str, model: str, preset: str, config: RunConfig) -> dict[str, float]:
+def _published(task: str, preset: str, config: RunConfig) -> dict[str, float]:
     """The preset's reference numbers for a task and model, if the run trains the objective they are of."""
     reference = experiments.preset(preset).reference
     if not reference or config.objective != experiments.get(task, preset).objective:
         return {}
-    return paper_fields(task, model, reference)
+    return paper_fields(task, config.model, reference)
 
 
 def _reproduce(tasks: list[str], chosen: dict[str, list[str]], preset: str, n_seeds: int, out_dir: Path, device: str,
@@ -207,7 +220,7 @@ def _reproduce(tasks: list[str], chosen: dict[str, list[str]], preset: str, n_se
             else:
                 future.result()
     reference = experiments.preset(preset).reference
-    published_numbers = {(task, model): _published(task, model, preset, configs(task, model)[0])
+    published_numbers = {(task, model): _published(task, preset, configs(task, model)[0])
                          for task in tasks for model in chosen[task]}
     records: list[Record] = [{"task": labels[task], "model": model, "seed": seed, **metrics[(task, model, seed)],
                               **published_numbers[(task, model)]}

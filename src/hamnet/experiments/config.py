@@ -14,7 +14,7 @@ from .. import models, objectives, systems
 from ..checks import check_lr, check_seed, check_steps
 from ..errors import InvalidValueError
 from ..training import TrainSettings
-from . import presets
+from . import presets, variants
 
 
 @dataclass
@@ -36,6 +36,13 @@ class RunConfig:
     device: str = "cpu"
     data_dir: str | None = None  # where data files are read from (None: the default lookup)
     system_options: dict[str, Any] = field(default_factory=dict)  # the task's (a file task: its path, names, H)
+
+    @property
+    def label(self) -> str:
+        """The run's name in directories, tables and figures: its model, or `model+objective`
+        when it trains with another objective than its task's (`hamnet.experiments.variants`)."""
+        return variants.name(self.model, self.objective or presets.default_objective(self.task, self.preset),
+                             presets.default_objective(self.task, self.preset))
 
     def system(self) -> systems.System:
         """The run's system (`hamnet.systems.get` of its task and options)."""
@@ -140,11 +147,8 @@ class RunConfig:
         system = self.system()
         recipe = dataclasses.asdict(dataclasses.replace(system.recipe, **self.recipe)) if system.recipe else {}
         protocol = dataclasses.asdict(dataclasses.replace(system.energy_protocol, **self.protocol))
-        objective = self.objective
-        if objective is None:  # before objectives were named, the task's experiment implied it
-            table = presets.PRESETS.get(self.preset)
-            objective = table.experiments[self.task].objective if table and self.task in table.experiments \
-                else presets.Experiment(TrainSettings()).objective
+        # before objectives were named, the task's experiment implied it
+        objective = self.objective or presets.default_objective(self.task, self.preset)
         options = objectives.get(objective, self.objective_options).settings()
         return dataclasses.replace(self, recipe=recipe, protocol=protocol, objective=objective,
                                    objective_options=options)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import systems
-from ..errors import UnknownNameError
+from ..errors import HamnetError, UnknownNameError
 from ..training import TrainSettings
 
 
@@ -110,6 +110,25 @@ DISSIPATIVE: dict[str, Experiment] = {
     "damped-spring": FULL["damped-spring"],
 }
 
+# The HNN's successors compared on the same data and protocol (docs/successors.md): the
+# paper's two, D-HNN, the second-order and Lagrangian networks, and the HNN trained through
+# unrolled rollouts (`hnn+rollout`: rk4, 8 steps), on two integrable and two chaotic tasks.
+# Each task's settings, with mini-batches of 200 samples for every model: a full batch of
+# 8-step windows costs the rollout objective ~30 field evaluations per sample and step.
+SUCCESSOR_MODELS = ("baseline", "hnn", "dhnn", "second-order", "lnn", "hnn+rollout")
+SUCCESSOR_TASKS = ("spring", "pendulum", "double-pendulum", "pendulum-chain:3")
+
+
+def _suite(table: dict[str, Experiment], batch_size: int) -> dict[str, Experiment]:
+    """The successor suite's experiments from a preset's table."""
+    return {task: dataclasses.replace(table[task], models=SUCCESSOR_MODELS,
+                                      train=dataclasses.replace(table[task].train, batch_size=batch_size))
+            for task in ("spring", "pendulum", "double-pendulum", "pendulum-chain")}
+
+
+SUCCESSORS = _suite(FULL, batch_size=200)
+SUCCESSORS_QUICK = _suite(QUICK, batch_size=100)
+
 #: The six tasks of the paper's table, in its order.
 PAPER_TASKS = ("spring", "pendulum", "real-pendulum", "two-body", "three-body", "pixel-pendulum")
 
@@ -130,6 +149,8 @@ class Preset:
     #: The experiment of a task that is not hamnet's own (a user's file or system), or
     #: None: such tasks have none under this preset.
     user: Experiment | None = None
+    #: The preset that is its smoke test (`reproduce --quick`: fewer steps, same code path), or None.
+    quick: str | None = None
 
 
 #: A user's own data or system (`hamnet train --data FILE`, `--task module:Class`): the
@@ -140,12 +161,17 @@ USER_QUICK = Experiment(TrainSettings(steps=600, batch_size=None, weight_decay=1
                                       checkpoint_every=200))
 
 PRESETS: dict[str, Preset] = {
-    "full": Preset(FULL, seeds=3, tasks=PAPER_TASKS, reference="hnn-paper", user=USER_FULL),
+    "full": Preset(FULL, seeds=3, tasks=PAPER_TASKS, reference="hnn-paper", user=USER_FULL, quick="quick"),
     "quick": Preset(QUICK, seeds=1, tasks=PAPER_TASKS, reference="hnn-paper", smoke_test=True, user=USER_QUICK),
     "dhnn-paper": Preset(DHNN_PAPER, seeds=5, tasks=("real-pendulum",), reference="dhnn-paper"),
     "dissipative": Preset(DISSIPATIVE, seeds=3, tasks=tuple(DISSIPATIVE), reference=None,
                           user=dataclasses.replace(USER_FULL, models=DISSIPATIVE_MODELS)),
+    "successors": Preset(SUCCESSORS, seeds=3, tasks=SUCCESSOR_TASKS, reference=None, quick="successors-quick"),
+    "successors-quick": Preset(SUCCESSORS_QUICK, seeds=1, tasks=SUCCESSOR_TASKS, reference=None, smoke_test=True),
 }
+
+#: Presets that are comparison suites (`reproduce --suite NAME`): tasks × models × objectives.
+SUITES = ("successors",)
 
 
 def preset(name: str) -> Preset:
@@ -155,11 +181,24 @@ def preset(name: str) -> Preset:
     return PRESETS[name]
 
 
+def quick_form(name: str) -> str:
+    """The preset `reproduce --quick` runs for `name` (a smoke test is its own); raises
+    `UnknownNameError` where it has none."""
+    chosen = preset(name)
+    if chosen.smoke_test:
+        return name
+    if chosen.quick is None:
+        quick = [key for key, value in PRESETS.items() if value.quick]
+        raise UnknownNameError(f"preset {name!r} has no quick form (presets with one: {', '.join(quick)})")
+    return chosen.quick
+
+
 def tasks(name: str | None = None) -> list[str]:
-    """With a preset name: the tasks `reproduce` runs of it by default. Without: every task
-    that has an experiment in some preset. Registry order."""
-    chosen = [preset(name)] if name is not None else list(PRESETS.values())
-    wanted = {task for p in chosen for task in (p.tasks if name is not None else p.experiments)}
+    """With a preset name: the tasks `reproduce` runs of it by default, in its order. Without:
+    every task that has an experiment in some preset, in registry order."""
+    if name is not None:
+        return list(preset(name).tasks)
+    wanted = {task for p in PRESETS.values() for task in p.experiments}
     return [task for task in systems.names() if task in wanted]
 
 
@@ -179,3 +218,12 @@ def get(task: str, preset_name: str = "full") -> Experiment:
                                f"(it has: {', '.join(table)})")
     return table[task]
 
+
+
+def default_objective(task: str, preset_name: str) -> str:
+    """The objective `task`'s experiment under `preset_name` trains with (the default
+    objective where the preset, perhaps of an older version, has none for it)."""
+    try:
+        return get(task, preset_name).objective
+    except HamnetError:
+        return Experiment(TrainSettings()).objective

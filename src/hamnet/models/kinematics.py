@@ -13,8 +13,11 @@ from torch import Tensor
 class Kinematics:
     """p = M(q) q̇ of one system.  q, p, q̇, q̈: [..., n]."""
 
-    def __init__(self, mass_matrix: Callable[[Tensor], Tensor], constant: bool, n: int) -> None:
+    def __init__(self, mass_matrix: Callable[[Tensor], Tensor], constant: bool, n: int,
+                 mass_matrix_rate: Callable[[Tensor, Tensor], Tensor] | None = None) -> None:
+        """`mass_matrix_rate(q, q̇)`: dM/dt (`System.mass_matrix_rate`; None: by a jvp of `mass_matrix`)."""
         self.mass_matrix, self.n = mass_matrix, n
+        self.mass_matrix_rate = mass_matrix_rate or (lambda q, v: torch.func.jvp(mass_matrix, (q,), (v,))[1])
         #: A constant M and its inverse, evaluated once (in float64, at q = 0), outside any later transform.
         self.fixed = mass_matrix(torch.zeros(n, dtype=torch.float64)) if constant else None
         self.fixed_inverse = torch.linalg.inv(self.fixed) if constant else None
@@ -29,5 +32,5 @@ class Kinematics:
         """ṗ = d/dt (M(q) q̇) = M q̈ + (Σ_k ∂M/∂q_k q̇_k) q̇."""
         if self.fixed is not None:
             return acceleration @ self.fixed.to(dtype=q.dtype, device=q.device).transpose(-1, -2)
-        matrix, change = torch.func.jvp(self.mass_matrix, (q,), (velocity,))
+        matrix, change = self.mass_matrix(q), self.mass_matrix_rate(q, velocity)
         return ((matrix @ acceleration.unsqueeze(-1)) + (change @ velocity.unsqueeze(-1))).squeeze(-1)

@@ -23,6 +23,11 @@ class Objective:
     #: else they train one after the other.
     stackable: bool = True
 
+    def evaluations_per_sample(self) -> float:
+        """About how many evaluations of the model's field one training sample costs: what
+        `reproduce` orders its jobs by (the longest first)."""
+        return 1.0
+
     def tensors(self, data: Any, split: str) -> tuple[Tensor, ...]:
         """The `split` ("train" or "test") tensors of `data` this objective takes: the data
         set's own pairs, (x, dx/dt) or (x_t, x_{t+1})."""

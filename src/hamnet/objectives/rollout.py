@@ -45,6 +45,9 @@ class RolloutObjective(Objective):
     def settings(self) -> dict[str, Any]:
         return {"unroll": self.unroll, "integrator": self.integrator, "substeps": self.substeps}
 
+    def evaluations_per_sample(self) -> float:
+        return 4.0 * self.unroll * self.substeps  # as many as rk4's four stages per step
+
     def check_model(self, kind: str, separable: bool) -> None:
         if self.method.separable and not separable:
             raise InvalidValueError(f"the rollout objective's integrator {self.integrator} needs a separable model "

@@ -17,6 +17,7 @@ from ..integrators import check_method
 from ..metrics import (Rollouts, diverged_fraction, energy_mse, evaluation_rollouts, learned_energy_variation,
                        loss_estimates, reversibility_error, state_mse)
 from ..models import DynamicsModel
+from ..objectives import DerivativeMSE
 from ..runs import (CONFIG, FINGERPRINT_KEY, HISTORY, HORIZON, METRICS, ROLLOUTS, exclusive, fingerprint, load_config,
                     load_stamped, read_json, save_stamped)
 from ..systems import EnergyProtocol, MeasuredSystem
@@ -36,7 +37,9 @@ def evaluate_run(run_dir: str | Path, horizon: float | None = HorizonProtocol.fa
     all marked with the run's fingerprint (`load_metrics` trusts them only while it holds).
 
     Metrics: `train_loss`, `test_loss` (the run's training objective, and its parts where
-    it has several, e.g. `test_loss_autoencoder`), `energy_mse` where the true energy is
+    it has several, e.g. `test_loss_autoencoder`), for a state-space run trained with another
+    objective also `test_dxdt_mse` (the derivative MSE on the test split, what `test_loss`
+    is for the others), `energy_mse` where the true energy is
     known (`inf` where a rollout left the finite numbers), on measured data
     `learned_energy_variation` for models with a learned H, `state_mse` (the rollout's distance from the reference), each with
     `_se`; for generated trajectory data the long-horizon metrics over `horizon` × the
@@ -57,8 +60,11 @@ def evaluate_run(run_dir: str | Path, horizon: float | None = HorizonProtocol.fa
             for term, estimate in loss_estimates(model, objective, objective.tensors(data, split)).items():
                 name = f"{split}_loss" if term == "loss" else f"{split}_loss_{term}"
                 metrics |= {name: estimate.mean, f"{name}_se": estimate.se}
-        rollouts = rollouts_for(config, model, data)
         system = config.system()
+        if objective.name != DerivativeMSE.name and system.observation_dim is None:  # comparable with dx/dt runs
+            estimate = loss_estimates(model, DerivativeMSE(), data.test_tensors())["loss"]
+            metrics |= {"test_dxdt_mse": estimate.mean, "test_dxdt_mse_se": estimate.se}
+        rollouts = rollouts_for(config, model, data)
         if system.has_energy:
             energy = energy_mse(system, rollouts)
             metrics |= {"energy_mse": energy.mean, "energy_mse_se": energy.se}

@@ -31,18 +31,19 @@ def plot_rollouts(run_dir: Path, config: RunConfig, model: DynamicsModel, data: 
 
 
 def plot_runs(run_dirs: list[str | Path], out_dir: str | Path, prefix: str = "") -> list[Path]:
-    """Figures of one or several runs of the same task and seed, each labelled by its model."""
+    """Figures of one or several runs of the same task and seed, each labelled by its model
+    (`RunConfig.label`: with the objective, where it is not the task's)."""
     from ..plots import plot_figures  # matplotlib only when plotting
 
     configs = [load_config(d) for d in run_dirs]
     if len({(c.task, c.seed) for c in configs}) != 1:
         raise InvalidValueError("runs plotted together must be of the same task and seed")
     data = build_data(configs[0])
-    models = {c.model: load(d) for c, d in zip(configs, run_dirs)}
-    rollouts = {c.model: plot_rollouts(Path(d), c, models[c.model], data) for c, d in zip(configs, run_dirs)}
+    models = {c.label: load(d) for c, d in zip(configs, run_dirs)}
+    rollouts = {c.label: plot_rollouts(Path(d), c, models[c.label], data) for c, d in zip(configs, run_dirs)}
     system = configs[0].system()
     span = system.training_span(configs[0].recipe, configs[0].protocol)
-    horizons = {c.model: load_horizon_curves(d) or horizon_curves(system, models[c.model], span[0])
+    horizons = {c.label: load_horizon_curves(d) or horizon_curves(system, models[c.label], span[0])
                 for c, d in zip(configs, run_dirs)} if span is not None else None
     title = f"{system.label} · {' vs '.join(models)} · seed {configs[0].seed}"
     return plot_figures(system, models, rollouts, data, Path(out_dir), title, prefix, horizons)

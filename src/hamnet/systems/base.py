@@ -146,6 +146,11 @@ class System:
                    for i in range(n)]  # each [b, n]: column i of every state's ∂²H/∂p²
         return torch.linalg.inv(torch.stack(columns, dim=-1)).reshape(*q.shape[:-1], n, n)
 
+    def mass_matrix_rate(self, q: Tensor, velocity: Tensor) -> Tensor:
+        """dM/dt = Σ_k ∂M/∂q_k q̇_k along a motion, by forward-mode autograd of `mass_matrix`;
+        systems may give it in closed form.  q, q̇ [..., n] -> [..., n, n]."""
+        return torch.func.jvp(self.mass_matrix, (q,), (velocity,))[1]
+
     def training_span(self, recipe: dict[str, Any], protocol: dict[str, Any]) -> tuple[float, float] | None:
         """(the training data's time span, its time step) with which the long-horizon metrics
         (`hamnet.horizon`) scale, given a run's recipe and protocol fields; None where they

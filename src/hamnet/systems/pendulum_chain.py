@@ -56,10 +56,17 @@ class PendulumChain(System):
 
     def mass_matrix(self, q: Tensor) -> Tensor:
         """M_jk = (n − max(j, k)) cos(q_j − q_k).  q[..., n] -> [..., n, n]."""
-        n = self.links
-        index = torch.arange(n, device=q.device)
-        below = (n - torch.maximum(index[:, None], index[None, :])).to(q.dtype)
-        return below * torch.cos(q.unsqueeze(-1) - q.unsqueeze(-2))
+        return self._links_below(q) * torch.cos(q.unsqueeze(-1) - q.unsqueeze(-2))
+
+    def mass_matrix_rate(self, q: Tensor, velocity: Tensor) -> Tensor:
+        """dM_jk/dt = −(n − max(j, k)) sin(q_j − q_k)(q̇_j − q̇_k).  q, q̇ [..., n] -> [..., n, n]."""
+        return (-self._links_below(q) * torch.sin(q.unsqueeze(-1) - q.unsqueeze(-2))
+                * (velocity.unsqueeze(-1) - velocity.unsqueeze(-2)))
+
+    def _links_below(self, q: Tensor) -> Tensor:
+        """(n − max(j, k)): the links at or below both j and k.  -> [n, n] of q's dtype."""
+        index = torch.arange(self.links, device=q.device)
+        return (self.links - torch.maximum(index[:, None], index[None, :])).to(q.dtype)
 
     def potential(self, q: Tensor) -> Tensor:
         """V = −g Σ_j (n − j) cos q_j.  q[..., n] -> [...]."""
