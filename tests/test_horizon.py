@@ -119,6 +119,7 @@ def test_another_integrator_evaluates_a_run_without_touching_its_metrics(tmp_pat
     assert {"horizon_error", "learned_energy_drift", "reversibility_error"} <= set(metrics)
     curves = load_horizon_curves(run)
     assert curves is not None and curves.error.shape == (len(curves.t), 15)
+    assert torch.equal(load_horizon_curves(str(run)).error, curves.error)  # a path given as text too
     before = (run / METRICS).read_bytes()
     other = horizon_evaluation(run, factor=2.0, integrator="implicit-midpoint")
     assert (run / METRICS).read_bytes() == before

@@ -86,3 +86,65 @@ def test_presets_name_their_tasks_seeds_and_published_numbers(tmp_path) -> None:
     markdown = (tmp_path / "results.md").read_text()
     assert "| D-HNN (ours) | D-HNN (D-HNN paper) | ours/D-HNN paper |" in markdown
     assert "1.070e-03" in markdown and "Quick preset" not in markdown
+
+
+def test_a_model_with_another_objective_runs_beside_the_others(tmp_path) -> None:
+    """`hnn+rollout` is the HNN trained with the rollout objective: its own runs, label,
+    title and colour, and a dx/dt test MSE comparable with the others' test loss."""
+    from hamnet.plots import color_of
+
+    records = reproduce(["spring"], "quick", seeds=1, out_dir=tmp_path, steps=5, show_progress=False, jobs=1,
+                        models=["hnn+rollout", "hnn"], objective_options={"unroll": 2})
+    assert [r["model"] for r in records] == ["hnn+rollout", "hnn"]
+    config = json.loads((tmp_path / "runs" / "spring-hnn+rollout-seed0" / "config.json").read_text())
+    assert config["model"] == "hnn" and config["objective"] == "rollout" and config["objective_options"]["unroll"] == 2
+    plain = json.loads((tmp_path / "runs" / "spring-hnn-seed0" / "config.json").read_text())
+    assert plain["objective"] == "derivative"
+    rollout, hnn = records
+    assert "test_dxdt_mse" in rollout and "test_dxdt_mse" not in hnn
+    assert rollout["test_dxdt_mse"] != rollout["test_loss"]  # unrolled states' MSE vs the field's dx/dt MSE
+    markdown = (tmp_path / "results.md").read_text()
+    dxdt = markdown.split("### Test dx/dt MSE")[1].split("###")[0]
+    assert "| task | HNN | HNN, rollout objective |" in dxdt
+    assert f"{hnn['test_loss']:.3e}" in dxdt and f"{rollout['test_dxdt_mse']:.3e}" in dxdt
+    assert color_of("hnn+rollout") != color_of("hnn")
+    assert (tmp_path / "figures" / "spring-horizon.png").exists()
+
+
+def test_the_successor_suite_is_data() -> None:
+    """tasks × models × objectives in the presets table, with a quick form; no code per suite."""
+    import pytest
+
+    from hamnet import experiments
+    from hamnet.errors import UnknownNameError
+    from hamnet.experiments import presets, variants
+
+    suite = experiments.preset("successors")
+    assert suite.seeds == 3 and suite.tasks == ("spring", "pendulum", "double-pendulum", "pendulum-chain:3")
+    assert presets.quick_form("successors") == "successors-quick" and experiments.preset("successors-quick").smoke_test
+    for name in ("successors", "successors-quick"):
+        for task in suite.tasks:
+            models = experiments.get(task, name).models
+            assert models == ("baseline", "hnn", "dhnn", "second-order", "lnn", "hnn+rollout")
+            variants.check(list(models))
+    with pytest.raises(UnknownNameError, match="no quick form"):
+        presets.quick_form("dissipative")
+    assert presets.quick_form("quick") == "quick" and presets.quick_form("full") == "quick"
+
+
+def test_variant_names() -> None:
+    import pytest
+
+    from hamnet.errors import UnknownNameError
+    from hamnet.experiments import variants
+
+    assert variants.parse("hnn") == ("hnn", None) and variants.parse("lnn+rollout") == ("lnn", "rollout")
+    assert variants.name("hnn", "rollout", "derivative") == "hnn+rollout"
+    assert variants.name("hnn", "autoencoder", "autoencoder") == "hnn"
+    assert variants.title("hnn+rollout") == "HNN, rollout objective"
+    assert variants.ordered(["toy", "lnn", "hnn+rollout", "baseline", "hnn"]) == \
+        ["baseline", "hnn", "hnn+rollout", "lnn", "toy"]
+    with pytest.raises(UnknownNameError, match="unknown objective 'x'"):
+        variants.check(["hnn+x"])
+    with pytest.raises(UnknownNameError, match="unknown model 'x'"):
+        variants.check(["x+rollout"])

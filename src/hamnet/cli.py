@@ -31,14 +31,19 @@ Integrator = typer.Option(None, help="Rollout objective: rk4 (default), implicit
 
 
 def _objective_options(objective: str | None, unroll: int | None, integrator: str | None,
-                       named: bool = False) -> dict | None:
-    """The rollout objective's settings from the command line (None: none given); `named`:
-    models may name the objective (MODEL+rollout) instead of --objective."""
+                       models: list[str] | None = None) -> dict | None:
+    """The rollout objective's settings from the command line (None: none given); `models`:
+    the runs' names, which may name the objective instead of --objective (MODEL+rollout)."""
     if unroll is None and integrator is None:
         return None
-    if objective != "rollout" and not (named and objective is None):
+    named = False
+    if models is not None and objective is None:
+        from .experiments import variants
+
+        named = any(variants.parse(name)[1] == "rollout" for name in models)
+    if objective != "rollout" and not named:
         raise InvalidValueError("--unroll and --integrator are settings of --objective rollout"
-                                + (" (or of models named MODEL+rollout)" if named else ""))
+                                + (" (or of models named MODEL+rollout)" if models is not None else ""))
     check_count(unroll, "--unroll")
     return {k: v for k, v in (("unroll", unroll), ("integrator", integrator)) if v is not None}
 
@@ -321,7 +326,6 @@ def reproduce(
         raise InvalidValueError(f"pass --preset {preset} or --suite {suite}, not both")
     check_count(seeds, "--seeds", MAX_SEEDS)
     check_count(jobs, "--jobs")
-    options = _objective_options(objective, unroll, integrator, named=True)
     task_list = _names(tasks, "--tasks", "task", "; see `hamnet tasks`")
     system_options = recipe = protocol = None
     if data is not None:
@@ -340,6 +344,7 @@ def reproduce(
     from .reproduce import reproduce as run_reproduce
 
     chosen_preset = _chosen_preset(preset, suite, quick)
+    options = _objective_options(objective, unroll, integrator, _run_names(model_list, task_list, chosen_preset))
 
     command = "hamnet " + " ".join(sys.argv[1:])
     with _on_interrupt("run the same command again to continue: finished runs are kept, "
@@ -349,6 +354,15 @@ def reproduce(
                       models=model_list, objective=objective, objective_options=options,
                       system_options=system_options, recipe=recipe, protocol=protocol)
     typer.echo((out / "results.md").read_text(encoding="utf-8"))
+
+
+def _run_names(models: list[str] | None, tasks: list[str] | None, preset: str) -> list[str]:
+    """The models `reproduce` runs: those given, else every task's own under the preset."""
+    from . import experiments
+
+    if models is not None:
+        return models
+    return [name for task in tasks or experiments.tasks(preset) for name in experiments.get(task, preset).models]
 
 
 def _chosen_preset(preset: str | None, suite: str | None, quick: bool) -> str:
@@ -448,10 +462,12 @@ def tasks() -> None:
 @app.command("models")
 def list_models() -> None:
     """List the models (the registry: name, title, what it learns)."""
-    from . import models
+    from . import models, objectives
 
     for kind in models.names():
         console.print(f"{kind:>10}  {models.title(kind):<9} {models.description(kind)}")
+    console.print(f"{'MODEL+OBJ':>10}  {'':<9} in `reproduce --models`: MODEL trained with objective OBJ, e.g. "
+                  f"hnn+rollout (objectives: {', '.join(objectives.names())})", soft_wrap=True)
 
 
 def main() -> None:

@@ -177,11 +177,18 @@ def _energy_axis(ax: plt.Axes, system: System, rollouts: dict[str, Rollouts]) ->
            xlabel="t", ylabel="E")
 
 
+#: Up to this many models, the error panel draws every rollout; beyond, medians and bands.
+EVERY_ROLLOUT_UP_TO = 2
+
+
 def _error_axis(ax: plt.Axes, rollouts: dict[str, Rollouts]) -> None:
-    """Per-step state MSE against the reference, every rollout (log scale)."""
+    """Per-step state MSE against the reference (log scale): every rollout and their mean
+    for one or two models, the median and inter-quartile band of each for more."""
     for label, r in rollouts.items():
         error = (r.true - r.model).pow(2).mean(dim=-1)  # [T, b], NaN where a measured trajectory has no sample
-        if bool(torch.isfinite(error).all()):
+        if bool(torch.isfinite(error).all()) and len(rollouts) > EVERY_ROLLOUT_UP_TO:
+            _band(ax, r.t, error, color_of(label), f"{label} (median)", lw=1.8)
+        elif bool(torch.isfinite(error).all()):
             ax.semilogy(r.t[1:], error[1:], color=color_of(label), lw=0.7, alpha=0.5)
             ax.semilogy(r.t[1:], error[1:].mean(dim=-1), color=color_of(label), lw=2.0, label=f"{label} (mean)")
         else:

@@ -15,9 +15,8 @@ from . import experiments
 from .atomic import remove_stale_temporaries
 from .checks import MAX_SEEDS, check_count
 from .errors import DataFileError, InvalidValueError, RunDirectoryError, TrainingDivergedError
-from .experiments import RunConfig
+from .experiments import RunConfig, variants
 from .jobs import JobPool, cpu_model, default_jobs
-from .experiments import variants
 from .paper import REFERENCES, paper_fields
 from .pipeline import build_data, build_model, build_objective, evaluate_run, plot_run, plot_runs, train_runs
 from .progress import log, progress_bar
@@ -110,14 +109,16 @@ def reproduce(
     figures. Every run is single-threaded, so the numbers do not depend on `jobs`.
     Tasks whose data file is missing are skipped with one line naming the file. `tasks`
     and `seeds` default to the preset's; `steps` and `lr` override every task's settings;
-    `models` (registry names) replaces each task's default models (its experiment's
-    `models`: the paper's baseline and HNN, and D-HNN on damped tasks); `objective` (with
-    `objective_options`) each task's training objective, whose losses are then not the
-    published ones: no published numbers are set beside them. `system_options`, `recipe`
-    and `protocol` build every task's system and change its data recipe and evaluation
-    protocol (a trajectory file:
-    `tasks=["file"]`, `hamnet.systems.measured`); results name a task by its system's
-    `label` (a file: its name).
+    `models` replaces each task's default models (its experiment's `models`: the paper's
+    baseline and HNN, D-HNN on damped tasks, a suite's list): registry names, or
+    MODEL+OBJECTIVE such as `hnn+rollout` (`hamnet.experiments.variants`), the names
+    records and run directories carry. `objective` (with `objective_options`) replaces the
+    objective of the runs that name none, whose losses are then not the published ones: no
+    published numbers are set beside them; `objective_options` alone go to the objectives
+    models name. `system_options`, `recipe` and `protocol` build every task's system and
+    change its data recipe and evaluation protocol (a trajectory file: `tasks=["file"]`,
+    `hamnet.systems.measured`); results name a task by its system's `label` (a file: its
+    name).
 
     `out_dir` is held for the whole call (`hamnet.runs.locks`): a second process is refused.
     Runs finished there by an earlier, interrupted call with the same settings are kept

@@ -21,7 +21,7 @@ def parse(name: str) -> tuple[str, str | None]:
 def check(names: list[str]) -> None:
     """Raise `UnknownNameError` for the first name whose model or objective is not registered."""
     for name in names:
-        model, objective = parse(name)
+        model, _, objective = name.partition(SEPARATOR)
         models.check_names([model])
         if SEPARATOR in name and objective not in objectives.names():
             raise UnknownNameError(f"unknown objective {objective!r} in {name!r}; known objectives: "

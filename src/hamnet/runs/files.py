@@ -81,8 +81,9 @@ def what_differs(stored: dict[str, Any], wanted: dict[str, Any], prefix: str = "
     return out
 
 
-def fingerprint(run_dir: Path) -> str:
+def fingerprint(run_dir: str | Path) -> str:
     """A digest of the run's config (place fields excepted) and its weights file."""
+    run_dir = Path(run_dir)
     config = read_json(run_dir / CONFIG)
     if isinstance(config, dict):
         config = {k: v for k, v in config.items() if k not in PLACE_FIELDS}
