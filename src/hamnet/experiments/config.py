@@ -41,8 +41,8 @@ class RunConfig:
     def label(self) -> str:
         """The run's name in directories, tables and figures: its model, or `model+objective`
         when it trains with another objective than its task's (`hamnet.experiments.variants`)."""
-        return variants.name(self.model, self.objective or presets.default_objective(self.task, self.preset),
-                             presets.default_objective(self.task, self.preset))
+        default = presets.default_objective(self.task, self.preset)
+        return variants.name(self.model, self.objective or default, default)
 
     def system(self) -> systems.System:
         """The run's system (`hamnet.systems.get` of its task and options)."""

@@ -219,7 +219,6 @@ def get(task: str, preset_name: str = "full") -> Experiment:
     return table[task]
 
 
-
 def default_objective(task: str, preset_name: str) -> str:
     """The objective `task`'s experiment under `preset_name` trains with (the default
     objective where the preset, perhaps of an older version, has none for it)."""
