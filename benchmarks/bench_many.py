@@ -22,7 +22,7 @@ from hamnet.jobs import JobPool, usable_cores
 from hamnet.metrics import loss_estimates
 from hamnet.objectives import DerivativeMSE
 from hamnet.pipeline import build_data, build_model, train_run
-from hamnet.reproduce import training_cost
+from hamnet.pipeline.run_jobs import training_cost
 from hamnet.training import train_one
 
 SEEDS = (0, 1, 2)

@@ -356,6 +356,30 @@ def reproduce(
     typer.echo((out / "results.md").read_text(encoding="utf-8"))
 
 
+@app.command()
+def sweep(
+    spec: Path = typer.Argument(..., help="A sweep file (TOML): tasks, models, seeds, preset, [set], [grid], "
+                                          "[[points]]; docs/sweeps.md."),
+    out: Path = typer.Option(..., help="Output directory: one run directory per point under runs/, "
+                                       "sweep.{json,csv,md} and a figure per swept numeric field."),
+    jobs: Optional[int] = typer.Option(None, help="Single-threaded jobs side by side (default: one per core); "
+                                       "results do not depend on it."),
+    data_dir: Optional[Path] = DataDir,
+) -> None:
+    """Train and evaluate every point of a sweep (tasks × models × seeds × overrides of any
+    run field), resumably: finished points are kept, so rerun the same command after a crash."""
+    check_count(jobs, "--jobs")
+    _start_torch()
+    from .sweeps import load_spec, run_sweep
+
+    parsed = load_spec(spec)
+    command = "hamnet " + " ".join(sys.argv[1:])
+    with _on_interrupt("run the same command again to continue: finished points are kept, "
+                       "unfinished ones resume from their last checkpoint"):
+        run_sweep(parsed, out, jobs=jobs, data_dir=data_dir, command=command)
+    typer.echo((out / "sweep.md").read_text(encoding="utf-8"))
+
+
 def _run_names(models: list[str] | None, tasks: list[str] | None, preset: str) -> list[str]:
     """The models `reproduce` runs: those given, else every task's own under the preset."""
     from . import experiments

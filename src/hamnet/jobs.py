@@ -113,6 +113,11 @@ class JobPool:
             for future in done:
                 yield self._running.pop(future), future
 
+    @property
+    def running(self) -> int:
+        """How many jobs are running now."""
+        return len(self._running)
+
     def _start(self, fn: Callable[..., Any], args: tuple) -> cf.Future:
         if self.executor is not None:
             return self.executor.submit(fn, *args)

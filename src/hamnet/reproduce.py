@@ -14,14 +14,15 @@ import torch
 from . import experiments
 from .atomic import remove_stale_temporaries
 from .checks import MAX_SEEDS, check_count
-from .errors import DataFileError, InvalidValueError, RunDirectoryError, TrainingDivergedError
+from .errors import DataFileError, InvalidValueError
 from .experiments import RunConfig, variants
 from .jobs import JobPool, cpu_model, default_jobs
 from .paper import REFERENCES, paper_fields
-from .pipeline import build_data, build_model, build_objective, evaluate_run, plot_run, plot_runs, train_runs
+from .pipeline import plot_runs
+from .pipeline.run_jobs import prepare_data, summary, train_and_evaluate, training_cost
 from .progress import log, progress_bar
 from .report import Record, write_results
-from .runs import exclusive, load_metrics
+from .runs import exclusive
 
 def machine_description(jobs: int) -> str:
     """CPU model, core count, torch version, jobs: printed beside every timing."""
@@ -31,52 +32,6 @@ def machine_description(jobs: int) -> str:
 def run_dir(out_dir: Path, task: str, model: str, seed: int) -> Path:
     """Where `reproduce` writes one run."""
     return out_dir / "runs" / f"{task}-{model}-seed{seed}"
-
-
-def _prepare_data(config: RunConfig) -> int:
-    """Job: generate and cache a run's data set (or find it cached).  -> training samples."""
-    return len(build_data(config).train_tensors()[0])
-
-
-def _train_and_evaluate(configs: list[RunConfig], dirs: list[Path], show_progress: bool | None,
-                        run_plots: bool) -> list[tuple[int, dict[str, Any], bool]]:
-    """Job: train runs that differ only in their seed together, then evaluate each.
-
-    A run already finished in its directory with the same settings is kept, and its
-    metrics too if they belong to its weights; an unfinished one resumes from its last
-    checkpoint; one with other settings is replaced. A run whose training diverges gets
-    `{"diverged": message}` instead of metrics. Returns (seed, metrics, kept) per run.
-    """
-    try:
-        trained = train_runs(configs, dirs, resume=True, overwrite=True, show_progress=show_progress)
-    except TrainingDivergedError as exc:
-        return [(config.seed, {"diverged": str(exc)}, False) for config in configs]
-    results = []
-    for config, directory, _ in zip(configs, dirs, trained):
-        try:
-            metrics, kept = load_metrics(directory), True
-        except RunDirectoryError:
-            metrics, kept = evaluate_run(directory), False
-        if run_plots:
-            plot_run(directory)
-        results.append((config.seed, metrics, kept))
-    return results
-
-
-def _summary(metrics: dict[str, Any]) -> str:
-    """One run's result in a few words, for the log."""
-    if "diverged" in metrics:
-        return str(metrics["diverged"])
-    energy = f"  energy {metrics['energy_mse']:.3e}" if "energy_mse" in metrics else ""
-    return f"test {metrics['test_loss']:.3e}{energy}  ({metrics['train_seconds']:.1f} s)"
-
-
-def training_cost(config: RunConfig, n_train: int) -> float:
-    """Rough training work of a run (steps × batch rows × field evaluations per row ×
-    parameters), to start long runs first."""
-    n_parameters = sum(p.numel() for p in build_model(config, seeded=False).parameters())
-    rows = min(config.train.batch_size or n_train, n_train)
-    return float(config.train.steps * rows * build_objective(config).evaluations_per_sample() * n_parameters)
 
 
 def reproduce(
@@ -122,7 +77,7 @@ def reproduce(
 
     `out_dir` is held for the whole call (`hamnet.runs.locks`): a second process is refused.
     Runs finished there by an earlier, interrupted call with the same settings are kept
-    and unfinished ones resume (`_train_and_evaluate`), so rerunning a killed reproduce
+    and unfinished ones resume (`train_and_evaluate`), so rerunning a killed reproduce
     gives the results of an uninterrupted one.
     """
     tasks = tasks or experiments.tasks(preset)
@@ -185,7 +140,7 @@ def _reproduce(tasks: list[str], chosen: dict[str, list[str]], preset: str, n_se
     with JobPool(jobs) as pool, progress_bar(sum(runs_left.values()), "reproduce", bar_enabled) as advance:
         for task in tasks:  # data first: the runs wait for it
             for config in configs(task, chosen[task][0]):
-                pool.add(("data", task, ""), math.inf, _prepare_data, config)
+                pool.add(("data", task, ""), math.inf, prepare_data, config)
         for (kind, task, model), future in pool.finished():
             if kind == "data":
                 try:
@@ -202,12 +157,12 @@ def _reproduce(tasks: list[str], chosen: dict[str, list[str]], preset: str, n_se
                         group = configs(task, name)
                         for first in range(0, n_seeds, together):
                             chunk = group[first:first + together]
-                            pool.add(("train", task, name), training_cost(chunk[0], n_train), _train_and_evaluate,
+                            pool.add(("train", task, name), training_cost(chunk[0], n_train), train_and_evaluate,
                                      chunk, [run_dir(out_dir, labels[task], name, c.seed) for c in chunk],
                                      show_progress if jobs == 1 else False, run_plots)
             elif kind == "train":
                 for seed, run_metrics, kept in future.result():
-                    log(f"{labels[task]:>14} {model:>8} seed {seed}: {_summary(run_metrics)}"
+                    log(f"{labels[task]:>14} {model:>8} seed {seed}: {summary(run_metrics)}"
                         f"{'  (kept from an earlier run)' if kept else ''}")
                     metrics[(task, model, seed)] = run_metrics
                     advance(1)

@@ -1,0 +1,200 @@
+"""A sweep as a file: tasks × models × seeds × overrides of any run-config field, as a grid
+(every combination) and/or a list of points; each point one ordinary run.
+
+```toml
+tasks = ["spring", "pendulum"]
+models = ["baseline", "hnn"]          # registered models, or MODEL+OBJECTIVE (hnn+rollout)
+seeds = 3                             # a count (0..n-1) or a list
+preset = "quick"                      # whose settings the runs start from (default full)
+
+[set]                                 # fixed overrides of every point
+"train.steps" = 300
+
+[grid]                                # every combination of these
+"train.lr" = [1e-3, 3e-3]
+"recipe.n_trajectories" = [10, 25, 50]
+
+[[points]]                            # and/or listed points (combined with the grid)
+"hidden" = [100, 100]
+```
+
+Overridable fields: `train.*`, `recipe.*`, `protocol.*`, `objective_options.*` (the run
+config's sections, field by field), `hidden`, `residual`. The objective is chosen by the
+model's name (`MODEL+OBJECTIVE`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..checks import MAX_SEEDS
+from ..errors import HamnetError, InvalidValueError, UnknownNameError
+from ..experiments import RunConfig, presets, variants
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+#: Run-config sections overridable field by field, and whole fields.
+SECTIONS = ("train", "recipe", "protocol", "objective_options")
+FIELDS = ("hidden", "residual")
+KEYS = ("tasks", "models", "seeds", "preset", "set", "grid", "points")
+
+
+@dataclass(frozen=True)
+class Point:
+    """One run of a sweep: task, model name, seed, the overrides that make it, its config."""
+
+    task: str
+    model: str
+    seed: int
+    overrides: dict[str, Any]
+    config: RunConfig
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A parsed sweep file (see the module docstring)."""
+
+    tasks: tuple[str, ...]
+    models: tuple[str, ...]
+    seeds: tuple[int, ...]
+    preset: str = "full"
+    fixed: dict[str, Any] = field(default_factory=dict)
+    grid: dict[str, list[Any]] = field(default_factory=dict)
+    listed: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def axes(self) -> list[str]:
+        """The overridden fields that vary between points, in the file's order."""
+        listed = [key for point in self.listed for key in point]
+        return list(dict.fromkeys([*self.grid, *listed]))
+
+    def combinations(self) -> list[dict[str, Any]]:
+        """Every point's varying overrides: the grid's product, times the listed points."""
+        grid = [dict(zip(self.grid, values)) for values in itertools.product(*self.grid.values())]
+        return [g | p for g in grid for p in (self.listed or ({},))]
+
+    def points(self, data_dir: str | Path | None = None, device: str = "cpu") -> list[Point]:
+        """Every run of the sweep, its config built and checked (raises naming the first bad one)."""
+        out = []
+        for task in self.tasks:
+            for name in self.models:
+                model, objective = variants.parse(name)
+                for overrides in self.combinations():
+                    for seed in self.seeds:
+                        base = RunConfig.for_task(task, model, seed, self.preset, device=device, data_dir=data_dir,
+                                                  objective=objective)
+                        config = apply(base, self.fixed | overrides)
+                        out.append(Point(task, config.label, seed, overrides, config))
+        return out
+
+
+def apply(config: RunConfig, overrides: dict[str, Any]) -> RunConfig:
+    """`config` with `overrides` (dotted field names -> values) set, checked and completed."""
+    raw = config.to_dict()
+    for key, value in overrides.items():
+        head, _, rest = key.partition(".")
+        if head in SECTIONS and rest:
+            if rest not in raw[head]:
+                raise InvalidValueError(f"sweep: {key!r} names no field of the run's {head} "
+                                        f"(fields: {', '.join(raw[head]) or 'none'})")
+            raw[head][rest] = value
+        elif head in FIELDS and not rest:
+            raw[head] = value
+        else:
+            raise InvalidValueError(f"sweep: cannot override {key!r}; overridable: "
+                                    f"{', '.join(f'{s}.FIELD' for s in SECTIONS)}, {', '.join(FIELDS)}")
+    try:
+        changed = RunConfig.from_dict(raw)
+        changed.validate()
+        return changed.with_defaults()
+    except (HamnetError, TypeError, ValueError) as exc:
+        raise InvalidValueError(f"sweep: the point {json.dumps(overrides)} is no valid run: {exc}") from None
+
+
+def load_spec(path: str | Path) -> SweepSpec:
+    """Read and check a sweep file (TOML); raises `InvalidValueError` naming the problem."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidValueError(f"sweep file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidValueError(f"cannot read sweep file {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidValueError(f"sweep file {path} is not valid TOML: {exc}") from None
+    return parse_spec(raw, str(path))
+
+
+def parse_spec(raw: dict[str, Any], where: str = "sweep") -> SweepSpec:
+    """A `SweepSpec` from the mapping a sweep file holds."""
+    unknown = [key for key in raw if key not in KEYS]
+    if unknown:
+        raise InvalidValueError(f"{where}: unknown key {unknown[0]!r} (keys: {', '.join(KEYS)})")
+    tasks = _names(raw, "tasks", where)
+    models = _names(raw, "models", where)
+    try:
+        variants.check(list(models))
+    except UnknownNameError as exc:
+        raise InvalidValueError(f"{where}: {exc}") from None
+    seeds = _seeds(raw.get("seeds", 1), where)
+    preset = raw.get("preset", "full")
+    if not isinstance(preset, str):
+        raise InvalidValueError(f"{where}: preset must be a name, got {preset!r}")
+    presets.preset(preset)  # raises naming the known presets
+    fixed = _table(raw, "set", where)
+    grid = _table(raw, "grid", where)
+    for key, values in grid.items():
+        if not isinstance(values, list) or not values:
+            raise InvalidValueError(f"{where}: grid.{key} must be a non-empty list of values, got {values!r}")
+        if len({json.dumps(v, sort_keys=True) for v in values}) != len(values):
+            raise InvalidValueError(f"{where}: grid.{key} lists a value twice")
+    listed = raw.get("points", [])
+    if not isinstance(listed, list) or not all(isinstance(p, dict) and p for p in listed):
+        raise InvalidValueError(f"{where}: points must be a list of tables of overrides ([[points]])")
+    both = set(fixed) & (set(grid) | {k for p in listed for k in p})
+    if both:
+        raise InvalidValueError(f"{where}: {sorted(both)[0]!r} is both fixed (set) and varied (grid/points)")
+    for value in [*fixed.values(), *(v for vs in grid.values() for v in vs), *(v for p in listed for v in p.values())]:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InvalidValueError(f"{where}: override values must be finite, got {value!r}")
+    spec = SweepSpec(tasks, models, seeds, preset, fixed, {k: list(v) for k, v in grid.items()}, tuple(listed))
+    if len(spec.combinations()) * len(tasks) * len(models) * len(seeds) > 100_000:
+        raise InvalidValueError(f"{where}: more than 100000 points")
+    return spec
+
+
+def _names(raw: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    names = raw.get(key)
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
+        raise InvalidValueError(f"{where}: {key} must be a non-empty list of names, got {names!r}")
+    if len(set(names)) != len(names):
+        raise InvalidValueError(f"{where}: {key} names one twice")
+    return tuple(names)
+
+
+def _seeds(value: Any, where: str) -> tuple[int, ...]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 1 <= value <= MAX_SEEDS:
+            raise InvalidValueError(f"{where}: seeds must be between 1 and {MAX_SEEDS}, got {value}")
+        return tuple(range(value))
+    if (isinstance(value, list) and value and len(set(value)) == len(value)
+            and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in value)):
+        return tuple(value)
+    raise InvalidValueError(f"{where}: seeds must be a count or a list of distinct seeds ≥ 0, got {value!r}")
+
+
+def _table(raw: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    table = raw.get(key, {})
+    if not isinstance(table, dict):
+        raise InvalidValueError(f"{where}: {key} must be a table ([{key}]), got {table!r}")
+    return table
+
