@@ -264,6 +264,8 @@ CASES = [
     case("sweep-unknown-task", "sweep {d}/s.toml --out {d}/out", "unknown task 'sprung'",
          prepare=file_at("s.toml", b'tasks = ["sprung"]\nmodels = ["hnn"]\n')),
     case("sweep-jobs-0", "sweep {d}/s.toml --out {d}/out --jobs 0", "--jobs must be positive"),
+    case("sweep-unknown-backend", "sweep {d}/s.toml --out {d}/out --backend dask", "unknown backend 'dask'", "ray"),
+    case("sweep-address-without-ray", "sweep {d}/s.toml --out {d}/out --address auto", "--address is for --backend ray"),
     case("sweep-out-is-a-file", "sweep {d}/s.toml --out {d}/file", "file", "not writable",
          prepare=lambda d: (file_at("file")(d), file_at("s.toml", b'tasks = ["spring"]\nmodels = ["hnn"]\n')(d))),
     case("train-into-another-run", "train --task spring --model baseline --steps 5 --out {d}/run",

@@ -362,13 +362,21 @@ def sweep(
                                           "[[points]]; docs/sweeps.md."),
     out: Path = typer.Option(..., help="Output directory: one run directory per point under runs/, "
                                        "sweep.{json,csv,md} and a figure per swept numeric field."),
-    jobs: Optional[int] = typer.Option(None, help="Single-threaded jobs side by side (default: one per core); "
-                                       "results do not depend on it."),
+    jobs: Optional[int] = typer.Option(None, help="Single-threaded jobs side by side (default: one per core; "
+                                       "on a Ray cluster all its CPUs); results do not depend on it."),
+    backend: str = typer.Option("local", help="Where the points run: local (a job pool on this machine) or ray "
+                                "(pip install 'hamnet[ray]'; a new local Ray instance, or --address)."),
+    address: Optional[str] = typer.Option(None, help="--backend ray: a running Ray cluster to join (auto, or "
+                                          "HOST:PORT); --out must then be on storage every node sees."),
     data_dir: Optional[Path] = DataDir,
 ) -> None:
     """Train and evaluate every point of a sweep (tasks × models × seeds × overrides of any
     run field), resumably: finished points are kept, so rerun the same command after a crash."""
     check_count(jobs, "--jobs")
+    if backend not in ("local", "ray"):
+        raise InvalidValueError(f"unknown backend {backend!r}; use local or ray")
+    if address is not None and backend != "ray":
+        raise InvalidValueError("--address is for --backend ray")
     _start_torch()
     from .sweeps import load_spec, run_sweep
 
@@ -376,7 +384,7 @@ def sweep(
     command = "hamnet " + " ".join(sys.argv[1:])
     with _on_interrupt("run the same command again to continue: finished points are kept, "
                        "unfinished ones resume from their last checkpoint"):
-        run_sweep(parsed, out, jobs=jobs, data_dir=data_dir, command=command)
+        run_sweep(parsed, out, jobs=jobs, data_dir=data_dir, command=command, backend=backend, address=address)
     typer.echo((out / "sweep.md").read_text(encoding="utf-8"))
 
 

@@ -8,10 +8,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..jobs import JobPool, default_jobs
+from ..jobs import default_jobs
 from ..pipeline.run_jobs import prepare_data, summary, train_and_evaluate, training_cost
 from ..progress import log, progress_bar
 from ..runs import exclusive
+from .backends import job_pool
 from .spec import Point, SweepSpec
 from .summary import write_sweep
 
@@ -42,15 +43,19 @@ def _data_key(point: Point) -> str:
 
 
 def run_sweep(spec: SweepSpec, out_dir: Path, jobs: int | None = None, show_progress: bool | None = None,
-              data_dir: str | Path | None = None, command: str = "hamnet sweep") -> list[dict[str, Any]]:
+              data_dir: str | Path | None = None, command: str = "hamnet sweep", backend: str = "local",
+              address: str | None = None) -> list[dict[str, Any]]:
     """Train and evaluate every point of `spec` into `out_dir/runs/` and write
     `sweep.{json,csv,md}` and a figure per swept numeric field. Single-threaded jobs side
-    by side (default: one per core), longest first; a point finished earlier with the same
+    by side, longest first, on the `backend` (`sweeps.backends`: the local pool, default one
+    job per core; or Ray, on a new local instance of `jobs` CPUs or the cluster at
+    `address`, default all its CPUs); a point finished earlier with the same
     settings is kept (its metrics too), an unfinished one resumes: a killed sweep rerun
     finishes the rest. Returns one record per point: task, model, seed, the varied
     fields, the metrics (`diverged` for a point whose training diverged)."""
     points = spec.points(data_dir=data_dir)
-    jobs = default_jobs("cpu") if jobs is None else jobs
+    if jobs is None and not (backend == "ray" and address is not None):
+        jobs = default_jobs("cpu")
     with exclusive(out_dir):
         start = time.perf_counter()
         records: list[dict[str, Any] | None] = [None] * len(points)
@@ -58,7 +63,7 @@ def run_sweep(spec: SweepSpec, out_dir: Path, jobs: int | None = None, show_prog
         for i, point in enumerate(points):
             waiting.setdefault(_data_key(point), []).append(i)
         counts = {"kept": 0, "trained": 0, "failed": 0}
-        with JobPool(jobs) as pool, progress_bar(len(points), "sweep", show_progress) as advance:
+        with job_pool(backend, jobs, address) as pool, progress_bar(len(points), "sweep", show_progress) as advance:
             for key, members in waiting.items():
                 pool.add(("data", key), math.inf, prepare_data, points[members[0]].config)
             for (kind, key), future in pool.finished():
@@ -78,8 +83,8 @@ def run_sweep(spec: SweepSpec, out_dir: Path, jobs: int | None = None, show_prog
                 advance(1, f"{pool.running} running, {counts['failed']} failed")
         wall = time.perf_counter() - start
         finished = [r for r in records if r is not None]
-        header = (f"Command: `{command}` · {len(points)} points: {counts['trained']} trained, {counts['kept']} kept "
-                  f"from an earlier run, {counts['failed']} failed · wall time {wall:.0f} s")
+        header = (f"Command: `{command}` · backend {backend} · {len(points)} points: {counts['trained']} trained, "
+                  f"{counts['kept']} kept from an earlier run, {counts['failed']} failed · wall time {wall:.0f} s")
         write_sweep(finished, spec, out_dir, header)
         log(f"wrote {out_dir / 'sweep.md'}: {counts['trained']} trained, {counts['kept']} kept, "
             f"{counts['failed']} failed ({wall:.0f} s)")
