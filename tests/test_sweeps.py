@@ -87,3 +87,21 @@ def test_ray_gives_the_local_pools_numbers(tmp_path) -> None:
     assert [{k: v for k, v in r.items() if k not in drop} for r in on_ray] == \
         [{k: v for k, v in r.items() if k not in drop} for r in local]
     assert "backend ray · 2 points: 2 trained" in (tmp_path / "ray" / "sweep.md").read_text()
+
+
+@pytest.mark.parametrize("name,axis,values", [("data-efficiency", "recipe.n_trajectories", 5),
+                                              ("noise", "recipe.noise_std", 4)])
+def test_the_built_in_curves_are_sweeps_of_every_registered_model(name: str, axis: str, values: int) -> None:
+    from hamnet import models
+    from hamnet.sweeps.spec import builtin_names
+
+    assert name in builtin_names()
+    spec = load_spec(name)
+    assert spec.models == tuple(models.names()) and spec.axes == [axis] and len(spec.grid[axis]) == values
+    assert spec.preset == "full" and load_spec(name, quick=True).preset == "quick"
+    assert len(spec.points()) == 2 * len(models.names()) * values * 3  # every point builds
+
+
+def test_a_missing_sweep_file_names_the_built_in_ones(tmp_path) -> None:
+    with pytest.raises(InvalidValueError, match="does not exist .built-in sweeps: data-efficiency, noise"):
+        load_spec(tmp_path / "none.toml")

@@ -358,8 +358,9 @@ def reproduce(
 
 @app.command()
 def sweep(
-    spec: Path = typer.Argument(..., help="A sweep file (TOML): tasks, models, seeds, preset, [set], [grid], "
-                                          "[[points]]; docs/sweeps.md."),
+    spec: Path = typer.Argument(..., help="A sweep file (TOML: tasks, models, seeds, preset, [set], [grid], "
+                                          "[[points]]; docs/sweeps.md), or a built-in one: data-efficiency, noise."),
+    quick: bool = typer.Option(False, "--quick", help="Run the sweep with its preset's quick form (a smoke test)."),
     out: Path = typer.Option(..., help="Output directory: one run directory per point under runs/, "
                                        "sweep.{json,csv,md} and a figure per swept numeric field."),
     jobs: Optional[int] = typer.Option(None, help="Single-threaded jobs side by side (default: one per core; "
@@ -380,7 +381,7 @@ def sweep(
     _start_torch()
     from .sweeps import load_spec, run_sweep
 
-    parsed = load_spec(spec)
+    parsed = load_spec(spec, quick)
     command = "hamnet " + " ".join(sys.argv[1:])
     with _on_interrupt("run the same command again to continue: finished points are kept, "
                        "unfinished ones resume from their last checkpoint"):

@@ -3,7 +3,7 @@
 
 ```toml
 tasks = ["spring", "pendulum"]
-models = ["baseline", "hnn"]          # registered models, or MODEL+OBJECTIVE (hnn+rollout)
+models = ["baseline", "hnn"]          # registered models, MODEL+OBJECTIVE (hnn+rollout), or "all"
 seeds = 3                             # a count (0..n-1) or a list
 preset = "quick"                      # whose settings the runs start from (default full)
 
@@ -25,6 +25,7 @@ model's name (`MODEL+OBJECTIVE`).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import math
@@ -33,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import models as model_registry
 from ..checks import MAX_SEEDS
 from ..errors import HamnetError, InvalidValueError, UnknownNameError
 from ..experiments import RunConfig, presets, variants
@@ -120,18 +122,32 @@ def apply(config: RunConfig, overrides: dict[str, Any]) -> RunConfig:
         raise InvalidValueError(f"sweep: the point {json.dumps(overrides)} is no valid run: {exc}") from None
 
 
-def load_spec(path: str | Path) -> SweepSpec:
-    """Read and check a sweep file (TOML); raises `InvalidValueError` naming the problem."""
+#: Sweeps that come with hamnet (`hamnet sweep NAME`): the curves of `builtin/NAME.toml`.
+BUILTIN = Path(__file__).parent / "builtin"
+
+
+def builtin_names() -> list[str]:
+    """The names of the sweeps that come with hamnet."""
+    return sorted(p.stem for p in BUILTIN.glob("*.toml"))
+
+
+def load_spec(path: str | Path, quick: bool = False) -> SweepSpec:
+    """Read and check a sweep file (TOML), or a built-in sweep by name (`builtin_names`);
+    with `quick`, its preset's quick form. Raises `InvalidValueError` naming the problem."""
     path = Path(path)
+    if not path.exists() and str(path) in builtin_names():
+        path = BUILTIN / f"{path}.toml"
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InvalidValueError(f"sweep file {path} does not exist") from None
+        raise InvalidValueError(f"sweep file {path} does not exist (built-in sweeps: "
+                                f"{', '.join(builtin_names())})") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidValueError(f"cannot read sweep file {path}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise InvalidValueError(f"sweep file {path} is not valid TOML: {exc}") from None
-    return parse_spec(raw, str(path))
+    spec = parse_spec(raw, str(path))
+    return dataclasses.replace(spec, preset=presets.quick_form(spec.preset)) if quick else spec
 
 
 def parse_spec(raw: dict[str, Any], where: str = "sweep") -> SweepSpec:
@@ -140,7 +156,7 @@ def parse_spec(raw: dict[str, Any], where: str = "sweep") -> SweepSpec:
     if unknown:
         raise InvalidValueError(f"{where}: unknown key {unknown[0]!r} (keys: {', '.join(KEYS)})")
     tasks = _names(raw, "tasks", where)
-    models = _names(raw, "models", where)
+    models = tuple(model_registry.names()) if raw.get("models") == "all" else _names(raw, "models", where)
     try:
         variants.check(list(models))
     except UnknownNameError as exc:
