@@ -375,7 +375,7 @@ def sweep(
     run field), resumably: finished points are kept, so rerun the same command after a crash."""
     check_count(jobs, "--jobs")
     if backend not in ("local", "ray"):
-        raise InvalidValueError(f"unknown backend {backend!r}; use local or ray")
+        raise InvalidValueError(f"unknown backend {backend!r}; known backends: local, ray")
     if address is not None and backend != "ray":
         raise InvalidValueError("--address is for --backend ray")
     _start_torch()

@@ -1,4 +1,4 @@
-"""Run a sweep's points as ordinary run directories on the local job pool, resumably."""
+"""Run a sweep's points as ordinary run directories on a backend (`sweeps.backends`), resumably."""
 
 from __future__ import annotations
 
@@ -18,13 +18,14 @@ from .summary import write_sweep
 
 
 def _value_text(value: Any) -> str:
-    """An override value as it appears in a directory name: 0.003, 200x200, true."""
+    """An override value as it appears in a directory name: 0.003, 200x200, true (floats by
+    their shortest exact repr, so distinct values never share a name)."""
     if isinstance(value, list):
         return "x".join(_value_text(v) for v in value)
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, float):
-        return f"{value:g}"
+        return repr(value)
     return "".join(c if c.isalnum() or c in ".-" else "-" for c in str(value))
 
 
