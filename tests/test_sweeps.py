@@ -93,7 +93,7 @@ def test_ray_gives_the_local_pools_numbers(tmp_path) -> None:
                                               ("noise", "recipe.noise_std", 4)])
 def test_the_built_in_curves_are_sweeps_of_every_registered_model(name: str, axis: str, values: int) -> None:
     from hamnet import models
-    from hamnet.sweeps.spec import builtin_names
+    from hamnet.sweeps.files import builtin_names
 
     assert name in builtin_names()
     spec = load_spec(name)

@@ -378,10 +378,13 @@ def sweep(
         raise InvalidValueError(f"unknown backend {backend!r}; known backends: local, ray")
     if address is not None and backend != "ray":
         raise InvalidValueError("--address is for --backend ray")
-    _start_torch()
-    from .sweeps import load_spec, run_sweep
+    from .sweeps.files import read_spec_file
 
-    parsed = load_spec(spec, quick)
+    raw, where = read_spec_file(spec)  # a missing or malformed file fails before PyTorch loads
+    _start_torch()
+    from .sweeps import parse_spec, run_sweep
+
+    parsed = parse_spec(raw, where, quick)
     command = "hamnet " + " ".join(sys.argv[1:])
     with _on_interrupt("run the same command again to continue: finished points are kept, "
                        "unfinished ones resume from their last checkpoint"):

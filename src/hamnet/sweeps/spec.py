@@ -25,11 +25,9 @@ model's name (`MODEL+OBJECTIVE`).
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import json
 import math
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,16 +36,11 @@ from .. import models as model_registry
 from ..checks import MAX_SEEDS
 from ..errors import HamnetError, InvalidValueError, UnknownNameError
 from ..experiments import RunConfig, presets, variants
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+from .files import check_keys, read_spec_file
 
 #: Run-config sections overridable field by field, and whole fields.
 SECTIONS = ("train", "recipe", "protocol", "objective_options")
 FIELDS = ("hidden", "residual")
-KEYS = ("tasks", "models", "seeds", "preset", "set", "grid", "points")
 
 
 @dataclass(frozen=True)
@@ -122,39 +115,15 @@ def apply(config: RunConfig, overrides: dict[str, Any]) -> RunConfig:
         raise InvalidValueError(f"sweep: the point {json.dumps(overrides)} is no valid run: {exc}") from None
 
 
-#: Sweeps that come with hamnet (`hamnet sweep NAME`): the curves of `builtin/NAME.toml`.
-BUILTIN = Path(__file__).parent / "builtin"
-
-
-def builtin_names() -> list[str]:
-    """The names of the sweeps that come with hamnet."""
-    return sorted(p.stem for p in BUILTIN.glob("*.toml"))
-
-
 def load_spec(path: str | Path, quick: bool = False) -> SweepSpec:
-    """Read and check a sweep file (TOML), or a built-in sweep by name (`builtin_names`);
+    """Read and check a sweep file (TOML), or a built-in sweep by name (`files.builtin_names`);
     with `quick`, its preset's quick form. Raises `InvalidValueError` naming the problem."""
-    path = Path(path)
-    if not path.exists() and str(path) in builtin_names():
-        path = BUILTIN / f"{path}.toml"
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InvalidValueError(f"sweep file {path} does not exist (built-in sweeps: "
-                                f"{', '.join(builtin_names())})") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidValueError(f"cannot read sweep file {path}: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidValueError(f"sweep file {path} is not valid TOML: {exc}") from None
-    spec = parse_spec(raw, str(path))
-    return dataclasses.replace(spec, preset=presets.quick_form(spec.preset)) if quick else spec
+    return parse_spec(*read_spec_file(path), quick=quick)
 
 
-def parse_spec(raw: dict[str, Any], where: str = "sweep") -> SweepSpec:
-    """A `SweepSpec` from the mapping a sweep file holds."""
-    unknown = [key for key in raw if key not in KEYS]
-    if unknown:
-        raise InvalidValueError(f"{where}: unknown key {unknown[0]!r} (keys: {', '.join(KEYS)})")
+def parse_spec(raw: dict[str, Any], where: str = "sweep", quick: bool = False) -> SweepSpec:
+    """A `SweepSpec` from the mapping a sweep file holds (`quick`: its preset's quick form)."""
+    check_keys(raw, where)
     tasks = _names(raw, "tasks", where)
     models = tuple(model_registry.names()) if raw.get("models") == "all" else _names(raw, "models", where)
     try:
@@ -166,6 +135,8 @@ def parse_spec(raw: dict[str, Any], where: str = "sweep") -> SweepSpec:
     if not isinstance(preset, str):
         raise InvalidValueError(f"{where}: preset must be a name, got {preset!r}")
     presets.preset(preset)  # raises naming the known presets
+    if quick:
+        preset = presets.quick_form(preset)
     fixed = _table(raw, "set", where)
     grid = _table(raw, "grid", where)
     for key, values in grid.items():
