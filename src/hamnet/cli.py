@@ -358,15 +358,16 @@ def reproduce(
 
 @app.command()
 def sweep(
-    spec: Path = typer.Argument(..., help="A sweep file (TOML: tasks, models, seeds, preset, [set], [grid], "
-                                          "[[points]]; docs/sweeps.md), or a built-in one: data-efficiency, noise."),
+    spec: Path = typer.Argument(..., help="A sweep file (TOML: tasks, models, seeds, preset and the tables "
+                                          "set, grid, points; docs/sweeps.md), or a built-in one: data-efficiency, "
+                                          "noise."),
     quick: bool = typer.Option(False, "--quick", help="Run the sweep with its preset's quick form (a smoke test)."),
     out: Path = typer.Option(..., help="Output directory: one run directory per point under runs/, "
                                        "sweep.{json,csv,md} and a figure per swept numeric field."),
     jobs: Optional[int] = typer.Option(None, help="Single-threaded jobs side by side (default: one per core; "
                                        "on a Ray cluster all its CPUs); results do not depend on it."),
     backend: str = typer.Option("local", help="Where the points run: local (a job pool on this machine) or ray "
-                                "(pip install 'hamnet[ray]'; a new local Ray instance, or --address)."),
+                                "(pip install 'hamnet\\[ray]'; a new local Ray instance, or --address)."),
     address: Optional[str] = typer.Option(None, help="--backend ray: a running Ray cluster to join (auto, or "
                                           "HOST:PORT); --out must then be on storage every node sees."),
     data_dir: Optional[Path] = DataDir,
