@@ -62,7 +62,7 @@ def test_double_pendulum_is_the_two_link_chain_and_chains_take_a_link_count() ->
 def true_acceleration(system: System, x: torch.Tensor) -> torch.Tensor:
     """q̈ = d/dt (M(q)⁻¹ p) along the true flow (a jvp)."""
     n = system.dim // 2
-    kinematics = Kinematics(system.mass_matrix, system.constant_mass, n)
+    kinematics = Kinematics.of(system)
 
     def velocity(state: torch.Tensor) -> torch.Tensor:
         return kinematics.velocity(state[..., :n], state[..., n:])
@@ -74,7 +74,7 @@ def true_acceleration(system: System, x: torch.Tensor) -> torch.Tensor:
 def test_kinematics_turn_the_true_acceleration_into_the_true_field(name: str) -> None:
     system = hamnet.systems.get(name)
     x, n = states(system), system.dim // 2
-    kinematics = Kinematics(system.mass_matrix, system.constant_mass, n, system.mass_matrix_rate)
+    kinematics = Kinematics.of(system)
     q, p = x[:, :n], x[:, n:]
     velocity = kinematics.velocity(q, p)
     field = torch.cat([velocity, kinematics.momentum_rate(q, velocity, true_acceleration(system, x))], dim=-1)

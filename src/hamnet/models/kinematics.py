@@ -4,7 +4,7 @@ velocities (`second-order`, `lnn`), from the system's mass matrix p = M(q) q̇
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 from torch import Tensor
@@ -15,12 +15,18 @@ class Kinematics:
 
     def __init__(self, mass_matrix: Callable[[Tensor], Tensor], constant: bool, n: int,
                  mass_matrix_rate: Callable[[Tensor, Tensor], Tensor] | None = None) -> None:
-        """`mass_matrix_rate(q, q̇)`: dM/dt (`System.mass_matrix_rate`; None: by a jvp of `mass_matrix`)."""
-        self.mass_matrix, self.n = mass_matrix, n
-        self.mass_matrix_rate = mass_matrix_rate or (lambda q, v: torch.func.jvp(mass_matrix, (q,), (v,))[1])
+        """`mass_matrix_rate(q, q̇)`: dM/dt (`System.mass_matrix_rate`), needed unless M is constant."""
+        if mass_matrix_rate is None and not constant:
+            raise ValueError("a q-dependent mass matrix needs its rate dM/dt (System.mass_matrix_rate)")
+        self.mass_matrix, self.n, self.mass_matrix_rate = mass_matrix, n, mass_matrix_rate
         #: A constant M and its inverse, evaluated once (in float64, at q = 0), outside any later transform.
         self.fixed = mass_matrix(torch.zeros(n, dtype=torch.float64)) if constant else None
         self.fixed_inverse = torch.linalg.inv(self.fixed) if constant else None
+
+    @classmethod
+    def of(cls, system: Any) -> "Kinematics":
+        """The kinematics of a `hamnet.systems.System`: its mass matrix and dM/dt."""
+        return cls(system.mass_matrix, system.constant_mass, system.dim // 2, system.mass_matrix_rate)
 
     def velocity(self, q: Tensor, p: Tensor) -> Tensor:
         """q̇ = M(q)⁻¹ p (a constant M: one product with its inverse)."""

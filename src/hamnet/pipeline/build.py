@@ -22,8 +22,7 @@ def build_model(config: RunConfig, seeded: bool = True) -> DynamicsModel:
     system = config.system()
     kinematics = None  # models in latent coordinates (pixels), or without velocities: none to give
     if models.needs_kinematics(config.model) and system.observation_dim is None:
-        kinematics = Kinematics(system.mass_matrix, system.constant_mass, system.dim // 2,
-                                system.mass_matrix_rate)
+        kinematics = Kinematics.of(system)
     return models.build(config.model, system.dim, config.hidden, obs_dim=system.observation_dim,
                         generator=generator(config.seed, "init") if seeded else None, residual=config.residual,
                         kinematics=kinematics)

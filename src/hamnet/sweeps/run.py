@@ -32,8 +32,7 @@ def _value_text(value: Any) -> str:
 def point_dir(out_dir: Path, point: Point) -> Path:
     """Where a point's run lives: `runs/<task>-<model>-<field=value>_...-seed<k>`."""
     varied = "_".join(f"{key}={_value_text(value)}" for key, value in point.overrides.items())
-    task = point.config.system().label
-    return out_dir / "runs" / f"{task}-{point.model}{'-' + varied if varied else ''}-seed{point.seed}"
+    return out_dir / "runs" / f"{point.label}-{point.model}{'-' + varied if varied else ''}-seed{point.seed}"
 
 
 def _data_key(point: Point) -> str:
@@ -78,7 +77,7 @@ def run_sweep(spec: SweepSpec, out_dir: Path, jobs: int | None = None, show_prog
                 ((_, metrics, kept),) = future.result()
                 outcome = "failed" if "diverged" in metrics else "kept" if kept else "trained"
                 counts[outcome] += 1
-                records[key] = {"task": point.config.system().label, "model": point.model, "seed": point.seed,
+                records[key] = {"task": point.label, "model": point.model, "seed": point.seed,
                                 **point.overrides, **metrics}
                 log(f"{point_dir(out_dir, point).name}: {summary(metrics)}{'  (kept)' if kept else ''}")
                 advance(1, f"{pool.running} running, {counts['failed']} failed")

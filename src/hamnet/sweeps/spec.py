@@ -45,9 +45,11 @@ FIELDS = ("hidden", "residual")
 
 @dataclass(frozen=True)
 class Point:
-    """One run of a sweep: task, model name, seed, the overrides that make it, its config."""
+    """One run of a sweep: task (`label`: its system's name in directories and tables),
+    model name, seed, the overrides that make it, its config."""
 
     task: str
+    label: str
     model: str
     seed: int
     overrides: dict[str, Any]
@@ -81,6 +83,7 @@ class SweepSpec:
         """Every run of the sweep, its config built and checked (raises naming the first bad one)."""
         out = []
         for task in self.tasks:
+            label = None  # the task's system name, found once
             for name in self.models:
                 model, objective = variants.parse(name)
                 for overrides in self.combinations():
@@ -88,7 +91,8 @@ class SweepSpec:
                         base = RunConfig.for_task(task, model, seed, self.preset, device=device, data_dir=data_dir,
                                                   objective=objective)
                         config = apply(base, self.fixed | overrides)
-                        out.append(Point(task, config.label, seed, overrides, config))
+                        label = label or config.system().label
+                        out.append(Point(task, label, config.label, seed, overrides, config))
         return out
 
 
