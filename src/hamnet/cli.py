@@ -282,6 +282,20 @@ def plot(run: Path = typer.Argument(..., help="A run directory written by `hamne
         console.print(f"wrote {path}")
 
 
+Backend = typer.Option("local", help="Where the jobs run: local (a job pool on this machine) or ray "
+                      "(pip install 'hamnet\\[ray]'; a new local Ray instance, or --address).")
+Address = typer.Option(None, help="--backend ray: a running Ray cluster to join (auto, or HOST:PORT); --out must "
+                       "then be on storage every node sees.")
+
+
+def _check_backend(backend: str, address: str | None) -> None:
+    """--backend names a known backend, and --address goes with ray."""
+    if backend not in ("local", "ray"):
+        raise InvalidValueError(f"unknown backend {backend!r}; known backends: local, ray")
+    if address is not None and backend != "ray":
+        raise InvalidValueError("--address is for --backend ray")
+
+
 @app.command()
 def reproduce(
     tasks: Optional[str] = typer.Option(None, help="Comma-separated tasks (default: the preset's)."),
@@ -290,8 +304,9 @@ def reproduce(
     quick: bool = typer.Option(False, "--quick", help="The preset's or suite's smoke test: fewer steps, same "
                                "code path (--quick alone: --preset quick)."),
     preset: Optional[str] = typer.Option(None, help="Settings preset: full (the HNN paper's, default), quick, "
-                                         "dissipative (baseline, HNN, D-HNN on damped data) or dhnn-paper "
-                                         "(the D-HNN paper's real-pendulum protocol)."),
+                                         "dissipative (baseline, HNN, D-HNN on damped data), dhnn-paper "
+                                         "(the D-HNN paper's real-pendulum protocol), tuned (settings found by "
+                                         "hamnet tune; README) or a tuned-preset file PATH.json."),
     suite: Optional[str] = typer.Option(None, help="A comparison suite instead of a preset: successors (baseline, "
                                         "HNN, D-HNN, second-order, LNN, HNN trained on rollouts; spring, pendulum, "
                                         "double pendulum, 3-link chain; docs/successors.md)."),
@@ -306,6 +321,8 @@ def reproduce(
                                    "(default: one baseline-vs-HNN figure per task)."),
     jobs: Optional[int] = typer.Option(None, help="Single-threaded jobs side by side (default: one per "
                                        "core on the CPU, 1 on a GPU); results do not depend on it."),
+    backend: str = Backend,
+    address: Optional[str] = Address,
     objective: Optional[str] = Objective,
     unroll: Optional[int] = Unroll,
     integrator: Optional[str] = Integrator,
@@ -326,6 +343,7 @@ def reproduce(
         raise InvalidValueError(f"pass --preset {preset} or --suite {suite}, not both")
     check_count(seeds, "--seeds", MAX_SEEDS)
     check_count(jobs, "--jobs")
+    _check_backend(backend, address)
     task_list = _names(tasks, "--tasks", "task", "; see `hamnet tasks`")
     system_options = recipe = protocol = None
     if data is not None:
@@ -352,7 +370,8 @@ def reproduce(
         run_reproduce(task_list, chosen_preset, seeds, out, data_dir, _check_device(device),
                       steps=steps, lr=lr, command=command, run_plots=run_plots, jobs=jobs,
                       models=model_list, objective=objective, objective_options=options,
-                      system_options=system_options, recipe=recipe, protocol=protocol)
+                      system_options=system_options, recipe=recipe, protocol=protocol, backend=backend,
+                      address=address)
     typer.echo((out / "results.md").read_text(encoding="utf-8"))
 
 
@@ -366,19 +385,14 @@ def sweep(
                                        "sweep.{json,csv,md} and a figure per swept numeric field."),
     jobs: Optional[int] = typer.Option(None, help="Single-threaded jobs side by side (default: one per core; "
                                        "on a Ray cluster all its CPUs); results do not depend on it."),
-    backend: str = typer.Option("local", help="Where the points run: local (a job pool on this machine) or ray "
-                                "(pip install 'hamnet\\[ray]'; a new local Ray instance, or --address)."),
-    address: Optional[str] = typer.Option(None, help="--backend ray: a running Ray cluster to join (auto, or "
-                                          "HOST:PORT); --out must then be on storage every node sees."),
+    backend: str = Backend,
+    address: Optional[str] = Address,
     data_dir: Optional[Path] = DataDir,
 ) -> None:
     """Train and evaluate every point of a sweep (tasks × models × seeds × overrides of any
     run field), resumably: finished points are kept, so rerun the same command after a crash."""
     check_count(jobs, "--jobs")
-    if backend not in ("local", "ray"):
-        raise InvalidValueError(f"unknown backend {backend!r}; known backends: local, ray")
-    if address is not None and backend != "ray":
-        raise InvalidValueError("--address is for --backend ray")
+    _check_backend(backend, address)
     from .sweeps.files import read_spec_file
 
     raw, where = read_spec_file(spec)  # a missing or malformed file fails before PyTorch loads
@@ -391,6 +405,53 @@ def sweep(
                        "unfinished ones resume from their last checkpoint"):
         run_sweep(parsed, out, jobs=jobs, data_dir=data_dir, command=command, backend=backend, address=address)
     typer.echo((out / "sweep.md").read_text(encoding="utf-8"))
+
+
+@app.command()
+def tune(
+    tasks: str = typer.Option(..., help="Comma-separated tasks to tune (see `hamnet tasks`)."),
+    models: Optional[str] = typer.Option(None, help="Comma-separated models, or MODEL+OBJECTIVE (default: each "
+                                         "task's own under the preset)."),
+    trials: int = typer.Option(30, help="Trials per task and model: every model gets the same budget."),
+    out: Path = typer.Option(..., help="Output directory: the Optuna journal, one run directory per trial under "
+                                       "trials/, tuned.json (a preset for reproduce), tune.md and tune.png."),
+    preset: str = typer.Option("full", help="The built-in preset the trials start from: its steps, batches and "
+                               "data (full, quick, dissipative, successors ...)."),
+    quick: bool = typer.Option(False, "--quick", help="Start from the preset's quick form (a smoke test)."),
+    validation: float = typer.Option(0.2, help="Share of the training split held out to score the trials (whole "
+                                     "trajectories; the test split is never used)."),
+    seed: int = typer.Option(0, help="Seed of the trials' data and initial weights, and of the sampler."),
+    jobs: Optional[int] = typer.Option(None, help="Trials side by side (default: one per core; on a Ray cluster "
+                                       "all its CPUs); each study keeps this many in flight."),
+    backend: str = Backend,
+    address: Optional[str] = Address,
+    data_dir: Optional[Path] = DataDir,
+) -> None:
+    """Tune learning rate, weight decay, width and depth per task and model with Optuna (TPE),
+    the same trials for each, scored on a validation split; write a tuned preset that
+    `hamnet reproduce --preset OUT/tuned.json` runs. Rerun after a crash to continue."""
+    task_list = _names(tasks, "--tasks", "task", "; see `hamnet tasks`")
+    model_list = _names(models, "--models", "model")
+    check_count(trials, "--trials", 10_000)
+    check_count(jobs, "--jobs")
+    check_seed(seed, "--seed")
+    if not 0 < validation < 1:
+        raise InvalidValueError(f"--validation must be a fraction between 0 and 1, got {validation}")
+    _check_backend(backend, address)
+    _start_torch()
+    from .experiments.presets import PRESETS, quick_form
+    from .tuning.study import run_tune
+
+    if preset not in PRESETS:
+        raise InvalidValueError(f"--preset must be a built-in preset ({', '.join(PRESETS)}), got {preset!r}")
+    chosen = quick_form(preset) if quick else preset
+    command = "hamnet " + " ".join(sys.argv[1:])
+    with _on_interrupt("run the same command again to continue: finished trials are kept, "
+                       "running ones resume from their last checkpoint"):
+        run_tune(task_list, model_list, trials, out, chosen, seed, validation, jobs, backend, address, data_dir,
+                 command=command)
+    typer.echo((out / "tune.md").read_text(encoding="utf-8"))
+    typer.echo(f"Run the tuned settings on the test split: hamnet reproduce --preset {out / 'tuned.json'}")
 
 
 def _run_names(models: list[str] | None, tasks: list[str] | None, preset: str) -> list[str]:

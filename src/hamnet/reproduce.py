@@ -1,9 +1,8 @@
-"""`hamnet reproduce`: train and evaluate every task × model × seed of a preset, write the tables."""
+"""`hamnet reproduce`: a preset's tasks × models × seeds as a sweep's points, and the tables."""
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 import os
 import time
 from pathlib import Path
@@ -14,24 +13,23 @@ import torch
 from . import experiments
 from .atomic import remove_stale_temporaries
 from .checks import MAX_SEEDS, check_count
-from .errors import DataFileError, InvalidValueError
+from .errors import InvalidValueError
 from .experiments import RunConfig, variants
-from .jobs import JobPool, cpu_model, default_jobs
+from .jobs import cpu_model, default_jobs
 from .paper import REFERENCES, paper_fields
 from .pipeline import plot_runs
-from .pipeline.run_jobs import prepare_data, summary, train_and_evaluate, training_cost
-from .progress import log, progress_bar
+from .progress import log
 from .report import Record, write_results
 from .runs import exclusive
+from .sweeps.run import point_dir, run_points
+from .sweeps.spec import Point
 
-def machine_description(jobs: int) -> str:
-    """CPU model, core count, torch version, jobs: printed beside every timing."""
-    return f"{cpu_model()}, {os.cpu_count()} cores, torch {torch.__version__}, {jobs} single-threaded jobs"
-
-
-def run_dir(out_dir: Path, task: str, model: str, seed: int) -> Path:
-    """Where `reproduce` writes one run."""
-    return out_dir / "runs" / f"{task}-{model}-seed{seed}"
+def machine_description(jobs: int | None, backend: str = "local") -> str:
+    """CPU model, core count, torch version and the jobs (on Ray: the driver's machine, and
+    the CPUs asked for): printed beside every timing."""
+    where = (f"{jobs} single-threaded jobs" if backend == "local"
+             else "Ray, all the cluster's CPUs" if jobs is None else f"Ray, {jobs} single-threaded jobs")
+    return f"{cpu_model()}, {os.cpu_count()} cores, torch {torch.__version__}, {where}"
 
 
 def reproduce(
@@ -53,13 +51,16 @@ def reproduce(
     system_options: dict[str, Any] | None = None,
     recipe: dict[str, Any] | None = None,
     protocol: dict[str, Any] | None = None,
+    backend: str = "local",
+    address: str | None = None,
 ) -> list[Record]:
     """Run `preset` for each task × model × seed into `out_dir/runs/` and write the results,
     with one figure per task comparing its models (seed 0) in `out_dir/figures/` and, with
     `run_plots`, every run's own figures in its directory.
 
-    Work is split into jobs run side by side on `jobs` single-threaded workers (default:
-    one per core; `hamnet.jobs`), longest training first: each data set, each run (on a
+    The runs are a sweep's points (`hamnet.sweeps.run.run_points`): jobs run side by side
+    on `jobs` single-threaded workers of the `backend` (local, default one per core; or
+    Ray, see `hamnet.backends`), longest training first: each data set, each run (on a
     GPU: each task × model, its seeds trained together by `train_runs`) and each task's
     figures. Every run is single-threaded, so the numbers do not depend on `jobs`.
     Tasks whose data file is missing are skipped with one line naming the file. `tasks`
@@ -82,7 +83,8 @@ def reproduce(
     """
     tasks = tasks or experiments.tasks(preset)
     n_seeds = seeds if seeds is not None else experiments.preset(preset).seeds
-    jobs = default_jobs(device) if jobs is None else jobs
+    if jobs is None and not (backend == "ray" and address is not None):
+        jobs = default_jobs(device)
     check_count(jobs, "jobs")
     check_count(n_seeds, "seeds", MAX_SEEDS)
 
@@ -111,7 +113,7 @@ def reproduce(
     labels = {task: configs(task, chosen[task][0])[0].system().label for task in tasks}
     with exclusive(out_dir):
         return _reproduce(tasks, chosen, preset, n_seeds, out_dir, device, show_progress, command, run_plots,
-                          jobs, configs, labels)
+                          jobs, configs, labels, backend, address)
 
 
 def _published(task: str, preset: str, config: RunConfig) -> dict[str, float]:
@@ -124,70 +126,37 @@ def _published(task: str, preset: str, config: RunConfig) -> dict[str, float]:
 
 def _reproduce(tasks: list[str], chosen: dict[str, list[str]], preset: str, n_seeds: int, out_dir: Path, device: str,
                show_progress: bool | None, command: str, run_plots: bool, jobs: int,
-               configs: Callable[[str, str], list[RunConfig]], labels: dict[str, str]) -> list[Record]:
+               configs: Callable[[str, str], list[RunConfig]], labels: dict[str, str], backend: str,
+               address: str | None) -> list[Record]:
     """`reproduce` once its arguments are checked and `out_dir` is held (`labels`: task ->
-    its name in directories and tables)."""
+    its name in directories and tables): the preset's points through the sweep machinery
+    (`hamnet.sweeps.run.run_points`), a figure per task, the results tables."""
     remove_stale_temporaries(out_dir / "figures")
+    points = [Point(task, labels[task], name, config.seed, {}, config)
+              for task in tasks for name in chosen[task] for config in configs(task, name)]
+
+    def figures(label: str, done: list[Record]) -> list[tuple[Callable[..., Any], tuple]]:
+        """A task's figure comparing its models (seed 0), once its runs are done."""
+        trained = {r["model"] for r in done if r["seed"] == 0 and "diverged" not in r}
+        dirs = [point_dir(out_dir, p) for p in points if p.label == label and p.seed == 0 and p.model in trained]
+        return [(plot_runs, (dirs, out_dir / "figures", f"{label}-"))] if dirs else []
+
+    start = time.perf_counter()
     # Runs trained together in one job: a GPU takes a task × model's seeds at once
     # (one stack); on the CPU each run is its own job, so the jobs balance across cores.
     together = n_seeds if device.startswith("cuda") else 1
-    start = time.perf_counter()
-    metrics: dict[tuple[str, str, int], dict[str, Any]] = {}
-    data_left = {task: n_seeds for task in tasks}
-    runs_left = {task: len(chosen[task]) * n_seeds for task in tasks}
-    skipped: set[str] = set()
-    bar_enabled = show_progress if jobs > 1 else False  # one job: the runs draw their own bars
-    with JobPool(jobs) as pool, progress_bar(sum(runs_left.values()), "reproduce", bar_enabled) as advance:
-        for task in tasks:  # data first: the runs wait for it
-            for config in configs(task, chosen[task][0]):
-                pool.add(("data", task, ""), math.inf, prepare_data, config)
-        for (kind, task, model), future in pool.finished():
-            if kind == "data":
-                try:
-                    n_train = future.result()
-                except DataFileError as exc:
-                    if task not in skipped:
-                        log(f"skipping {labels[task]}: {exc}")
-                        skipped.add(task)
-                        advance(runs_left[task])
-                    continue
-                data_left[task] -= 1
-                if data_left[task] == 0 and task not in skipped:
-                    for name in chosen[task]:
-                        group = configs(task, name)
-                        for first in range(0, n_seeds, together):
-                            chunk = group[first:first + together]
-                            pool.add(("train", task, name), training_cost(chunk[0], n_train), train_and_evaluate,
-                                     chunk, [run_dir(out_dir, labels[task], name, c.seed) for c in chunk],
-                                     show_progress if jobs == 1 else False, run_plots)
-            elif kind == "train":
-                for seed, run_metrics, kept in future.result():
-                    log(f"{labels[task]:>14} {model:>8} seed {seed}: {summary(run_metrics)}"
-                        f"{'  (kept from an earlier run)' if kept else ''}")
-                    metrics[(task, model, seed)] = run_metrics
-                    advance(1)
-                    runs_left[task] -= 1
-                if runs_left[task] == 0:
-                    trained = [name for name in chosen[task] if "diverged" not in metrics[(task, name, 0)]]
-                    if trained:
-                        pool.add(("plot", task, ""), 0.0, plot_runs,
-                                 [run_dir(out_dir, labels[task], name, 0) for name in trained], out_dir / "figures",
-                                 f"{labels[task]}-")
-            else:
-                future.result()
-    reference = experiments.preset(preset).reference
-    published_numbers = {(task, model): _published(task, preset, configs(task, model)[0])
-                         for task in tasks for model in chosen[task]}
-    records: list[Record] = [{"task": labels[task], "model": model, "seed": seed, **metrics[(task, model, seed)],
-                              **published_numbers[(task, model)]}
-                             for task in tasks for model in chosen[task] for seed in range(n_seeds)
-                             if (task, model, seed) in metrics]
+    outcome = run_points(points, out_dir, jobs, backend, address, show_progress, run_plots, together, figures)
+    published = {(task, name): _published(task, preset, configs(task, name)[0])
+                 for task in tasks for name in chosen[task]}
+    records: list[Record] = [record | published[(point.task, point.model)]
+                             for point, record in zip(points, outcome.records) if record is not None]
     wall = time.perf_counter() - start
     header = (f"## Results\n\nCommand: `{command}` · preset `{preset}` · "
-              f"{dt.date.today().isoformat()} · {machine_description(jobs)} · wall time {wall:.0f} s")
+              f"{dt.date.today().isoformat()} · {machine_description(jobs, backend)} · wall time {wall:.0f} s")
+    reference = experiments.preset(preset).reference
     compared = reference and any(key.startswith("paper_") for record in records for key in record)
-    published = REFERENCES[reference] if compared else None
-    write_results(records, out_dir, header, published.label if published else None,
-                  published.source if published else "", smoke_test=experiments.preset(preset).smoke_test)
+    source = REFERENCES[reference] if compared else None
+    write_results(records, out_dir, header, source.label if source else None,
+                  source.source if source else "", smoke_test=experiments.preset(preset).smoke_test)
     log(f"wrote {out_dir / 'results.md'} ({wall:.0f} s)")
     return records

@@ -99,6 +99,39 @@ class Dataset:
                                     f"the {split} split's have {x.shape[1]}")
         return _windows(x, steps, k)
 
+    def holdout(self, fraction: float) -> "Dataset":
+        """The training split cut in two, the test split dropped: its last `fraction` becomes
+        the test split (a validation split, for tuning: `RunConfig.validation`), the rest trains.
+
+        Cut at whole trajectories where the split holds several (on one grid, `extras["t"]`;
+        measured, `extras["lengths_train"]`): round(fraction · n) of them, at least one, one
+        left to train; a single measured trajectory, or samples not in whole trajectories, in
+        time (the last `fraction` of the samples). Raises `InvalidValueError` when either
+        part would be empty."""
+        x, dxdt = self.x_train, self.dxdt_train
+        extras = {k: v for k, v in self.extras.items() if not k.endswith("_test")}
+        lengths = None
+        if "t_train" in self.extras:
+            lengths = self.extras.get("lengths_train", torch.tensor([x.shape[0]])).tolist()
+        elif "t" in self.extras and x.shape[0] % self.extras["t"].numel() == 0:
+            lengths = [self.extras["t"].numel()] * (x.shape[0] // self.extras["t"].numel())
+        if lengths is not None and len(lengths) > 1:
+            n_held = min(max(round(fraction * len(lengths)), 1), len(lengths) - 1)
+            cut = sum(lengths[:len(lengths) - n_held])
+            kept, held = lengths[:len(lengths) - n_held], lengths[len(lengths) - n_held:]
+        else:
+            cut = int(x.shape[0] * (1 - fraction))
+            kept, held = [cut], [x.shape[0] - cut]
+        if not 0 < cut < x.shape[0]:
+            raise InvalidValueError(f"holding out {fraction} of the {x.shape[0]} training samples for validation "
+                                    "leaves no training or no validation samples")
+        if "t_train" in self.extras:
+            t = self.extras["t_train"]
+            extras |= {"t_train": t[:cut], "t_test": t[cut:],
+                       "lengths_train": torch.tensor(kept, dtype=torch.int64),
+                       "lengths_test": torch.tensor(held, dtype=torch.int64)}
+        return Dataset(x[:cut], dxdt[:cut], x[cut:], dxdt[cut:], extras, dict(self.info))
+
     def tensors(self) -> dict[str, Tensor]:
         """All tensors by name (for caching)."""
         base = {"x_train": self.x_train, "dxdt_train": self.dxdt_train,

@@ -6,15 +6,22 @@ its `config.json` and read back field by field.
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .. import models, objectives, systems
 from ..checks import check_lr, check_seed, check_steps
-from ..errors import InvalidValueError
+from ..errors import HamnetError, InvalidValueError
 from ..training import TrainSettings
 from . import presets, variants
+
+
+#: Run-config sections overridable field by field (`train.lr`), and whole fields (`hidden`).
+SECTIONS = ("train", "recipe", "protocol", "objective_options")
+FIELDS = ("hidden", "residual")
+OVERRIDABLE = f"{', '.join(f'{s}.FIELD' for s in SECTIONS)}, {', '.join(FIELDS)}"
 
 
 @dataclass
@@ -36,6 +43,9 @@ class RunConfig:
     device: str = "cpu"
     data_dir: str | None = None  # where data files are read from (None: the default lookup)
     system_options: dict[str, Any] = field(default_factory=dict)  # the task's (a file task: its path, names, H)
+    #: The fraction of the training split held out as the test split (a validation split,
+    #: for tuning: `hamnet.data.Dataset.holdout`); None: the task's own test split.
+    validation: float | None = None
 
     @property
     def label(self) -> str:
@@ -89,6 +99,10 @@ class RunConfig:
                      objective_options=options, device=device,
                      data_dir=str(data_dir) if data_dir else None, system_options=system.options())
         config.validate()
+        own = experiment.per_model.get(config.label)
+        if own:  # the preset's settings of this model, then the explicit ones again
+            given = {f"train.{k}": v for k, v in (("steps", steps), ("lr", lr)) if v is not None}
+            return config.with_defaults().overridden(own | given, where=f"preset {preset!r}, model {model!r}")
         return config.with_defaults()
 
     def validate(self) -> None:
@@ -124,8 +138,35 @@ class RunConfig:
         for name in ("preset", "device"):
             if not isinstance(getattr(self, name), str):
                 raise InvalidValueError(f"{name} must be a string, got {getattr(self, name)!r}")
+        if self.validation is not None and not (isinstance(self.validation, float) and 0 < self.validation < 1):
+            raise InvalidValueError(f"validation must be a fraction between 0 and 1, or null, got {self.validation!r}")
+        if self.validation is not None and system.observation_dim is not None:
+            raise InvalidValueError(f"task {self.task!r}: its observations cannot be split for validation")
         if self.data_dir is not None and not isinstance(self.data_dir, str):
             raise InvalidValueError(f"data_dir must be a path or null, got {self.data_dir!r}")
+
+    def overridden(self, overrides: dict[str, Any], where: str = "sweep") -> "RunConfig":
+        """This config with `overrides` (`OVERRIDABLE` field names -> values: `train.lr`,
+        `hidden`) set, checked and completed; raises `InvalidValueError` naming `where` and
+        the first bad one."""
+        raw = self.to_dict()
+        for key, value in overrides.items():
+            head, _, rest = key.partition(".")
+            if head in SECTIONS and rest:
+                if rest not in raw[head]:
+                    raise InvalidValueError(f"{where}: {key!r} names no field of the run's {head} "
+                                            f"(fields: {', '.join(raw[head]) or 'none'})")
+                raw[head][rest] = value
+            elif head in FIELDS and not rest:
+                raw[head] = value
+            else:
+                raise InvalidValueError(f"{where}: cannot override {key!r}; overridable: {OVERRIDABLE}")
+        try:
+            changed = RunConfig.from_dict(raw)
+            changed.validate()
+            return changed.with_defaults()
+        except (HamnetError, TypeError, ValueError) as exc:
+            raise InvalidValueError(f"{where}: the point {json.dumps(overrides)} is no valid run: {exc}") from None
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)

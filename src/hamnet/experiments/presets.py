@@ -34,6 +34,9 @@ class Experiment:
     residual: bool = False
     objective: str = "derivative"
     objective_options: dict[str, Any] = field(default_factory=dict)
+    #: Overrides of single models' runs (model -> `RunConfig.overridden` names -> values),
+    #: such as a tuned preset's settings (`hamnet.experiments.tuned`).
+    per_model: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 #: Models compared on dissipative tasks: the paper's two and the dissipative HNN.
@@ -175,10 +178,17 @@ SUITES = ("successors",)
 
 
 def preset(name: str) -> Preset:
-    """The preset called `name`; raises `UnknownNameError` listing the known ones."""
-    if name not in PRESETS:
-        raise UnknownNameError(f"unknown preset {name!r}; known presets: {', '.join(PRESETS)}")
-    return PRESETS[name]
+    """The preset called `name`: a built-in one, `tuned` (the settings `hamnet tune` found,
+    shipped with hamnet) or a tuned-preset file `PATH.json` (`hamnet.experiments.tuned`);
+    raises `UnknownNameError` listing the known ones, `InvalidValueError` for a bad file."""
+    if name in PRESETS:
+        return PRESETS[name]
+    if name == "tuned" or name.endswith(".json"):
+        from .tuned import read_tuned
+
+        return read_tuned(name)
+    raise UnknownNameError(f"unknown preset {name!r}; known presets: {', '.join(PRESETS)}, tuned, "
+                           "or a tuned-preset file PATH.json (hamnet tune)")
 
 
 def quick_form(name: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import models, objectives
 from ..data import Dataset, PixelData, load_task_data
+from ..errors import InvalidValueError
 from ..experiments import RunConfig
 from ..models import DynamicsModel, Kinematics
 from ..objectives import Objective
@@ -11,9 +12,15 @@ from ..seeding import derive_seed, generator
 
 
 def build_data(config: RunConfig, use_cache: bool = True) -> Dataset | PixelData:
-    """The run's data set (deterministic for its seed; files looked up in `config.data_dir`)."""
-    return load_task_data(config.system(), config.recipe, derive_seed(config.seed, "data"),
+    """The run's data set (deterministic for its seed; files looked up in `config.data_dir`);
+    with `config.validation`, its training split cut into training and validation data."""
+    data = load_task_data(config.system(), config.recipe, derive_seed(config.seed, "data"),
                           data_dir=config.data_dir, use_cache=use_cache)
+    if config.validation is None:
+        return data
+    if not isinstance(data, Dataset):
+        raise InvalidValueError(f"task {config.task!r}: its data cannot be split for validation (state data only)")
+    return data.holdout(config.validation)
 
 
 def build_model(config: RunConfig, seeded: bool = True) -> DynamicsModel:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_WHERE = {"Point": "spec", "SweepSpec": "spec", "apply": "spec", "load_spec": "spec", "parse_spec": "spec",
+_WHERE = {"Point": "spec", "SweepSpec": "spec", "load_spec": "spec", "parse_spec": "spec",
           "point_dir": "run", "run_sweep": "run"}
 __all__ = list(_WHERE)
 

@@ -34,14 +34,9 @@ from typing import Any
 
 from .. import models as model_registry
 from ..checks import MAX_SEEDS
-from ..errors import HamnetError, InvalidValueError, UnknownNameError
+from ..errors import InvalidValueError, UnknownNameError
 from ..experiments import RunConfig, presets, variants
 from .files import check_keys, read_spec_file
-
-#: Run-config sections overridable field by field, and whole fields.
-SECTIONS = ("train", "recipe", "protocol", "objective_options")
-FIELDS = ("hidden", "residual")
-
 
 @dataclass(frozen=True)
 class Point:
@@ -90,33 +85,10 @@ class SweepSpec:
                     for seed in self.seeds:
                         base = RunConfig.for_task(task, model, seed, self.preset, device=device, data_dir=data_dir,
                                                   objective=objective)
-                        config = apply(base, self.fixed | overrides)
+                        config = base.overridden(self.fixed | overrides)
                         label = label or config.system().label
                         out.append(Point(task, label, config.label, seed, overrides, config))
         return out
-
-
-def apply(config: RunConfig, overrides: dict[str, Any]) -> RunConfig:
-    """`config` with `overrides` (dotted field names -> values) set, checked and completed."""
-    raw = config.to_dict()
-    for key, value in overrides.items():
-        head, _, rest = key.partition(".")
-        if head in SECTIONS and rest:
-            if rest not in raw[head]:
-                raise InvalidValueError(f"sweep: {key!r} names no field of the run's {head} "
-                                        f"(fields: {', '.join(raw[head]) or 'none'})")
-            raw[head][rest] = value
-        elif head in FIELDS and not rest:
-            raw[head] = value
-        else:
-            raise InvalidValueError(f"sweep: cannot override {key!r}; overridable: "
-                                    f"{', '.join(f'{s}.FIELD' for s in SECTIONS)}, {', '.join(FIELDS)}")
-    try:
-        changed = RunConfig.from_dict(raw)
-        changed.validate()
-        return changed.with_defaults()
-    except (HamnetError, TypeError, ValueError) as exc:
-        raise InvalidValueError(f"sweep: the point {json.dumps(overrides)} is no valid run: {exc}") from None
 
 
 def load_spec(path: str | Path, quick: bool = False) -> SweepSpec:

@@ -9,9 +9,9 @@ import heapq
 import itertools
 from typing import Any, Callable, Iterator
 
-from ..errors import InvalidValueError
-from ..jobs import JobPool, single_threaded
-from ..training import flush_denormals
+from .errors import InvalidValueError
+from .jobs import JobPool, single_threaded
+from .training import flush_denormals
 
 BACKENDS = ("local", "ray")
 #: How often Ray runs a job again whose worker died (a lost node, an out-of-memory kill).

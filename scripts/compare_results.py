@@ -1,0 +1,61 @@
+"""Two `reproduce` outputs side by side: test loss and energy MSE per task and model.
+
+    python scripts/compare_results.py results/paper-settings results/tuned --names "paper settings,tuned" \
+        --out results/tuned-vs-paper.md
+
+Reads each directory's results.json (mean ± standard error over seeds, `hamnet.report.summarise`)
+and writes one table per metric with the ratio B / A, for the (task, model) pairs both
+hold, then prints it. Each output's own command line is quoted from its results.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from hamnet.atomic import write_text
+from hamnet.experiments import variants
+from hamnet.report import summarise
+
+METRICS = {"test_loss": "Test loss (dx/dt MSE)", "energy_mse": "Energy MSE along rollouts"}
+
+
+def command_of(results: Path) -> str:
+    """The first line of a results.md (its command, preset, date and machine)."""
+    lines = (results / "results.md").read_text(encoding="utf-8").splitlines()
+    return next(line for line in lines if line.startswith("Command:"))
+
+
+def table(first: list[dict], second: list[dict], metric: str, names: tuple[str, str]) -> str:
+    a, b = summarise(first, metric), summarise(second, metric)
+    lines = [f"| task | model | {names[0]} | {names[1]} | {names[1]} / {names[0]} |", "|---|---|---|---|---|"]
+    for key in (k for k in a if k in b):
+        (ma, sa, _), (mb, sb, _) = a[key], b[key]
+        lines.append(f"| {key[0]} | {variants.title(key[1])} | {ma:.3e} ± {sa:.1e} | {mb:.3e} ± {sb:.1e} | "
+                     f"{mb / ma:.2f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("first", type=Path)
+    parser.add_argument("second", type=Path)
+    parser.add_argument("--names", default="A,B", help="the two columns' names, comma-separated")
+    parser.add_argument("--out", type=Path, help="also write the page here")
+    args = parser.parse_args()
+    names = tuple(args.names.split(","))
+    if len(names) != 2:
+        raise SystemExit("--names needs two names")
+    records = [json.loads((d / "results.json").read_text(encoding="utf-8")) for d in (args.first, args.second)]
+    page = [f"- {name}: {command_of(d)}" for name, d in zip(names, (args.first, args.second))]
+    for metric, title in METRICS.items():
+        page += ["", f"### {title}", "", table(*records, metric, names)]
+    text = "\n".join(page) + "\n"
+    if args.out:
+        write_text(args.out, text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
