@@ -2,8 +2,10 @@
 print one line on stderr that names the problem, show no traceback, and leave its directory
 exactly as it found it (no file created, removed or modified). Also the Python API's misuse.
 
-The command lines run as subprocesses side by side (`corpus`), each case in its own
-directory; the tests wait for their own case.
+The command lines run side by side (`corpus`), each case in its own directory and its own
+process, forked from a parent that has imported hamnet already (`forked_cli`: the corpus
+would otherwise spend most of its time starting Python and importing PyTorch); the tests
+wait for their own case.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from hamnet.experiments import RunConfig
 from hamnet.pipeline import evaluate_run, train_run
 
 from conftest import run_cli
+from forked_cli import ForkedCli
 from test_cli import assert_one_line_error
 from test_real_pendulum import good_rows, write_series
 
@@ -416,7 +419,7 @@ def snapshot(root: Path) -> Snapshot:
 Outcome = tuple[subprocess.CompletedProcess, Snapshot, Snapshot]
 
 
-def _run_case(case: Case, case_dir: Path, trained: cf.Future) -> Outcome:
+def _run_case(case: Case, case_dir: Path, trained: cf.Future, cli: ForkedCli) -> Outcome:
     """Set up the case's directory, run its command line there. -> (result, before, after)."""
     case_dir.mkdir()
     if case.needs_run:
@@ -427,7 +430,7 @@ def _run_case(case: Case, case_dir: Path, trained: cf.Future) -> Outcome:
         case.prepare(case_dir)
     args = [arg.format(d=case_dir, run=case_dir / "run") for arg in case.args]
     before = snapshot(case_dir)
-    result = run_cli(*args, cwd=case_dir)
+    result = cli.run(*args, cwd=case_dir)
     return result, before, snapshot(case_dir)
 
 
@@ -447,12 +450,15 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, cf.Fu
     """Launch every case at once (the trained run first: some cases copy it or need its
     cached data); -> the future outcome of each case by id, and of the run by "trained-run"."""
     root = tmp_path_factory.mktemp("bad_inputs")
-    with cf.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+    workers = os.cpu_count() or 2
+    cli = ForkedCli(parents=workers)
+    with cf.ThreadPoolExecutor(max_workers=workers) as pool:
         trained = pool.submit(_train_tiny_run, root)
         futures: dict[str, cf.Future] = {"trained-run": trained}
         for case in sorted((c for c in CASES if not _skipped(c)), key=lambda c: c.needs_run or c.needs_data):
-            futures[case.id] = pool.submit(_run_case, case, root / case.id, trained)
+            futures[case.id] = pool.submit(_run_case, case, root / case.id, trained, cli)
         yield futures
+    cli.close()
 
 
 def test_corpus_is_large_enough() -> None:
