@@ -10,6 +10,7 @@ import pytest
 from hamnet.errors import InvalidValueError
 from hamnet.reproduce import reproduce
 from hamnet.sweeps import load_spec, parse_spec, point_dir, run_sweep
+from hamnet.tuning.study import run_tune
 
 BASE = {"tasks": ["spring"], "models": ["baseline", "hnn"], "seeds": 1, "preset": "quick",
         "set": {"train.steps": 20}}
@@ -76,17 +77,27 @@ def test_a_tiny_sweep_runs_resumes_and_summarises(tmp_path) -> None:
         assert swept[metric] == reproduced[metric]
 
 
-def test_ray_gives_the_local_pools_numbers(tmp_path) -> None:
-    """The same points on a local Ray instance (2 CPUs) and on the local pool: identical metrics."""
-    pytest.importorskip("ray")
+def test_ray_gives_the_local_pools_numbers_for_sweeps_and_tunes(tmp_path) -> None:
+    """The same points, and the same tune, on a local Ray instance (2 CPUs, started once for
+    both) and on the local pool: identical metrics and trials."""
+    ray = pytest.importorskip("ray")
     spec = parse_spec(BASE | {"models": ["hnn"], "grid": {"train.lr": [1e-3, 3e-3]}})
     local = run_sweep(spec, tmp_path / "local", jobs=1, show_progress=False)
-    on_ray = run_sweep(spec, tmp_path / "ray", jobs=2, show_progress=False, backend="ray")
+    tune = {"tasks": ["spring"], "models": ["baseline"], "trials": 2, "preset": "quick", "jobs": 1,
+            "show_progress": False}
+    tuned_here = run_tune(**tune, out_dir=tmp_path / "tune-local")
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+    try:
+        on_ray = run_sweep(spec, tmp_path / "ray", jobs=2, show_progress=False, backend="ray")
+        tuned_on_ray = run_tune(**tune, out_dir=tmp_path / "tune-ray", backend="ray")
+    finally:
+        ray.shutdown()
     assert len(local) == len(on_ray) == 2
     drop = {"train_seconds"}
     assert [{k: v for k, v in r.items() if k not in drop} for r in on_ray] == \
         [{k: v for k, v in r.items() if k not in drop} for r in local]
     assert "backend ray · 2 points: 2 trained" in (tmp_path / "ray" / "sweep.md").read_text()
+    assert tuned_on_ray == tuned_here and len(tuned_here[0]["history"]) == 2
 
 
 @pytest.mark.parametrize("name,axis,values", [("data-efficiency", "recipe.n_trajectories", 5),
