@@ -77,7 +77,7 @@ def write_tuned(studies: list["Study"], out_dir: Path, preset: str, trials: int,
             k: row.get(k) for k in ("preset_loss", "tuned_loss", "best_trial", "trials", "failed")}
     document = {"format": FORMAT, "base": preset, "experiments": experiments, "validation_loss": losses,
                 "trials": trials, "validation": validation, "seed": seed, "space": space.describe(),
-                "command": header, "date": dt.date.today().isoformat(), "cpu": cpu_model()}
+                "made_by": header, "date": dt.date.today().isoformat(), "cpu": cpu_model()}
     write_text(out_dir / "tuned.json", json.dumps(document, indent=2) + "\n")
     write_text(out_dir / "tune.md", markdown(rows, header))
     from .plots import history_figure  # matplotlib only when drawing
