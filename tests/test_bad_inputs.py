@@ -283,6 +283,8 @@ CASES = [
     case("tune-unknown-task", "tune --tasks sprung --quick --out {d}/out", "unknown task 'sprung'"),
     case("tune-pixels", "tune --tasks pixel-pendulum --quick --out {d}/out",
          "observations cannot be split for validation"),
+    case("tune-real-pendulum-data-missing", "tune --tasks real-pendulum --quick --out {d}/out --data-dir {d}/empty",
+         "real_pend_h_1.txt", "not found", prepare=mkdir("empty")),
     case("tune-out-is-a-file", "tune --tasks spring --quick --out {d}/file", "file", "not writable",
          prepare=file_at("file")),
     case("reproduce-tuned-file-missing", "reproduce --preset {d}/tuned.json --out {d}/out", "tuned.json does not exist"),

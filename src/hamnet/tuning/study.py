@@ -132,62 +132,69 @@ def run_tune(tasks: list[str], models: list[str] | None, trials: int, out_dir: P
     bases = [(task, _base_config(task, name, seed, validation, preset, data_dir))  # checked before anything is written
              for task in tasks for name in models or experiments.get(task, preset).models]
     with exclusive(out_dir):
-        storage = _storage(out_dir)
-        studies, stale = [], []
-        for task, base in bases:
-            study, left = _open_study(task, base, trials, seed, storage, out_dir / JOURNAL)
-            studies.append(study)
-            stale.append(left)
         start = time.perf_counter()
-        counts = {"run": 0, "failed": 0}
-        remaining = sum(s.to_ask + len(left) for s, left in zip(studies, stale))
-        with job_pool(backend, jobs, address) as pool, progress_bar(remaining, "tune", show_progress) as advance:
-
-            def submit(index: int, number: int, params: dict[str, Any]) -> None:
-                study = studies[index]
-                config = study.config(params)
-                study.in_flight.append(number)
-                pool.add(("trial", index, number), -number, validation_loss, config, study.trial_dir(out_dir, number))
-
-            def ask(index: int) -> None:
-                study = studies[index]
-                if study.to_ask > 0:
-                    study.to_ask -= 1
-                    trial = study.study.ask(space.SPACE)
-                    submit(index, trial.number, trial.params)
-
-            by_task: dict[str, list[int]] = {}
-            for index, study in enumerate(studies):
-                by_task.setdefault(study.task, []).append(index)
-            for task, members in by_task.items():
-                pool.add(("data", task, 0), math.inf, prepare_data, studies[members[0]].base)
-            for (kind, key, number), future in pool.finished():
-                if kind == "data":
-                    future.result()
-                    for index in by_task[key]:
-                        trials_of = {t.number: t for t in studies[index].study.get_trials(deepcopy=False)}
-                        for left in stale[index]:
-                            submit(index, left, trials_of[left].params)
-                        while len(studies[index].in_flight) < window and studies[index].to_ask > 0:
-                            ask(index)
-                    continue
-                study = studies[key]
-                study.finished[number] = future.result()
-                while study.in_flight and study.in_flight[0] in study.finished:
-                    told = study.in_flight.popleft()
-                    loss = study.finished.pop(told)
-                    if loss is None:
-                        study.study.tell(told, state=TrialState.FAIL)
-                        counts["failed"] += 1
-                    else:
-                        study.study.tell(told, loss)
-                    counts["run"] += 1
-                    log(f"{study.name} trial {told}: " + ("diverged" if loss is None else f"validation {loss:.3e}"))
-                    advance(1, f"{pool.running} running, {counts['failed']} failed")
-                    ask(key)
+        with job_pool(backend, jobs, address) as pool:
+            for task, base in dict(bases).items():  # the data sets first: a missing file stops the tune here
+                pool.add(("data", task, 0), math.inf, prepare_data, base)
+            problems = [future.exception() for _, future in pool.finished() if future.exception() is not None]
+            if not problems:  # (raised once the pool has shut down cleanly)
+                counts, studies = _run_studies(pool, bases, trials, seed, window, out_dir, show_progress)
+        if problems:
+            raise problems[0]
         wall = time.perf_counter() - start
         header = (f"Command: `{command}` · preset `{preset}` · {trials} trials per model · backend {backend} · "
                   f"{counts['run']} trials run now ({counts['failed']} failed) · wall time {wall:.0f} s")
         summaries = write_tuned(studies, out_dir, preset, trials, validation, seed, header)
         log(f"wrote {out_dir / 'tuned.json'} and {out_dir / 'tune.md'} ({wall:.0f} s)")
         return summaries
+
+
+def _run_studies(pool: Any, bases: list[tuple[str, RunConfig]], trials: int, seed: int, window: int,
+                 out_dir: Path, show_progress: bool | None) -> tuple[dict[str, int], list[Study]]:
+    """Open (or resume) every study and run its trials on `pool`, `window` in flight per
+    study, telling them in order. -> (counts of trials run and failed, the studies)."""
+    storage = _storage(out_dir)
+    studies, stale = [], []
+    for task, base in bases:
+        study, left = _open_study(task, base, trials, seed, storage, out_dir / JOURNAL)
+        studies.append(study)
+        stale.append(left)
+    counts = {"run": 0, "failed": 0}
+    remaining = sum(s.to_ask + len(left) for s, left in zip(studies, stale))
+    with progress_bar(remaining, "tune", show_progress) as advance:
+
+        def submit(index: int, number: int, params: dict[str, Any]) -> None:
+            study = studies[index]
+            study.in_flight.append(number)
+            pool.add(("trial", index, number), -number, validation_loss, study.config(params),
+                     study.trial_dir(out_dir, number))
+
+        def ask(index: int) -> None:
+            study = studies[index]
+            if study.to_ask > 0:
+                study.to_ask -= 1
+                trial = study.study.ask(space.SPACE)
+                submit(index, trial.number, trial.params)
+
+        for index, study in enumerate(studies):  # trials a killed tune left running, then new ones
+            trials_of = {t.number: t for t in study.study.get_trials(deepcopy=False)}
+            for left in stale[index]:
+                submit(index, left, trials_of[left].params)
+            while len(study.in_flight) < window and study.to_ask > 0:
+                ask(index)
+        for (_, key, number), future in pool.finished():
+            study = studies[key]
+            study.finished[number] = future.result()
+            while study.in_flight and study.in_flight[0] in study.finished:
+                told = study.in_flight.popleft()
+                loss = study.finished.pop(told)
+                if loss is None:
+                    study.study.tell(told, state=TrialState.FAIL)
+                    counts["failed"] += 1
+                else:
+                    study.study.tell(told, loss)
+                counts["run"] += 1
+                log(f"{study.name} trial {told}: " + ("diverged" if loss is None else f"validation {loss:.3e}"))
+                advance(1, f"{pool.running} running, {counts['failed']} failed")
+                ask(key)
+    return counts, studies
