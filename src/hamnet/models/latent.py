@@ -1,6 +1,6 @@
 """Dynamics in the latent space of an autoencoder (the paper's pixel pendulum).
 
-An MLP autoencoder maps observations (two stacked 28×28 frames, 1568 values in [0, 1]) to a
+An MLP autoencoder maps observations (two stacked 28×28 frames, 1568 values in [0, 0.5]) to a
 2-D latent z = (w, dw) and back; a state-space model (HNN or baseline, from the registry)
 learns the latent dynamics. Time is measured in frames: one Euler step of Δt = 1 frame
 predicts the next latent, as the paper trains it.
