@@ -41,6 +41,15 @@ HORIZON_METRICS = {"horizon_error": "geo-mean relative error", "horizon_floor": 
                    "reversibility_error": "reversibility error (docs/tasks.md)"}
 
 
+def seed_standard_error(values: np.ndarray) -> float:
+    """Standard error of a mean over seeds, std (ddof 1) / sqrt(n); nan for one seed, or
+    where a value is infinite (a diverged rollout)."""
+    if values.size < 2:
+        return float("nan")
+    with np.errstate(invalid="ignore"):
+        return float(values.std(ddof=1) / math.sqrt(values.size))
+
+
 def summarise(records: Iterable[Record], metric: str) -> dict[tuple[str, str], tuple[float, float, int]]:
     """(task, model) -> (mean over seeds, SE, n seeds).
 
@@ -54,11 +63,7 @@ def summarise(records: Iterable[Record], metric: str) -> dict[tuple[str, str], t
         values = np.array([r[metric] for r in group if metric in r], dtype=np.float64)
         if values.size == 0:
             continue
-        if values.size > 1:
-            with np.errstate(invalid="ignore"):  # an infinite value (a diverged rollout): SE nan
-                se = float(values.std(ddof=1) / math.sqrt(values.size))
-        else:
-            se = float(group[0].get(f"{metric}_se", float("nan")))
+        se = seed_standard_error(values) if values.size > 1 else float(group[0].get(f"{metric}_se", float("nan")))
         out[key] = (float(values.mean()), se, int(values.size))
     return out
 

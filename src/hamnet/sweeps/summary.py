@@ -14,6 +14,7 @@ import numpy as np
 
 from ..atomic import write_text
 from ..experiments import variants
+from ..report import seed_standard_error
 from .spec import SweepSpec
 
 #: Metrics summarised (those a point has), in this order.
@@ -37,9 +38,7 @@ def summarise(records: list[dict[str, Any]], axes: list[str]) -> list[dict[str, 
             values = np.array([m[metric] for m in scored if metric in m], dtype=np.float64)
             if values.size:
                 row[metric] = float(values.mean())
-                with np.errstate(invalid="ignore"):
-                    row[f"{metric}_se"] = float(values.std(ddof=1) / math.sqrt(values.size)) if values.size > 1 \
-                        else float("nan")
+                row[f"{metric}_se"] = seed_standard_error(values)
         rows.append(row)
     return rows
 
