@@ -264,6 +264,14 @@ CASES = [
          prepare=file_at("s.toml", b'task = ["spring"]\nmodels = ["hnn"]\n')),
     case("sweep-unknown-field", "sweep {d}/s.toml --out {d}/out", "'train.momentum' names no field",
          prepare=file_at("s.toml", b'tasks = ["spring"]\nmodels = ["hnn"]\n[grid]\n"train.momentum" = [0.9]\n')),
+    case("sweep-unknown-resize-filter", "sweep {d}/s.toml --out {d}/out", "recipe.resize must be one of",
+         "lanczos", prepare=file_at("s.toml", b'tasks = ["pixel-pendulum"]\nmodels = ["hnn"]\n'
+                                               b'[grid]\n"recipe.resize" = ["lanczos"]\n')),
+    case("sweep-frames-horizon-below-1", "sweep {d}/s.toml --out {d}/out", "horizon at least 1",
+         prepare=file_at("s.toml", b'tasks = ["pixel-two-body"]\nmodels = ["hnn"]\n'
+                                   b'[grid]\n"recipe.horizon" = [0.5]\n')),
+    case("train-pixel-task-of-an-unknown-system", "train --task pixel-sprung --model hnn --out {d}/run",
+         "unknown task 'pixel-sprung'"),
     case("sweep-unknown-task", "sweep {d}/s.toml --out {d}/out", "unknown task 'sprung'",
          prepare=file_at("s.toml", b'tasks = ["sprung"]\nmodels = ["hnn"]\n')),
     case("sweep-jobs-0", "sweep {d}/s.toml --out {d}/out --jobs 0", "--jobs must be positive"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 
 import numpy as np
@@ -80,3 +81,68 @@ def test_tiny_pixel_run_end_to_end(tmp_path) -> None:
     assert {"pixel_rollout.gif", "pixel_rollout_strip.png", "latent_portrait.png", "energy_bump.gif"} <= names
     with Image.open(tmp_path / "run" / "pixel_rollout.gif") as gif:
         assert gif.n_frames == TINY.n_frames - 1  # the whole test episode
+
+
+def test_frame_recipe_crops_and_filters_as_asked() -> None:
+    """The crop's top edge and the resize filter are recipe data: a lower crop moves the
+    pivot's end of the rod down the frame; bilinear spreads the rod wider than the box filter."""
+    original, earlier = PixelRecipe(), PixelRecipe(crop_width=1.4, crop_top=0.2, resize="box")
+    frames = {name: render_episodes(1, 1, seed=0, show_progress=False, recipe=recipe)[0][0, 0]
+              for name, recipe in (("original", original), ("earlier", earlier),
+                                   ("original-box", dataclasses.replace(original, resize="box")))}
+    top_row = {name: int(np.nonzero((frame > 20).any(axis=1))[0][0]) for name, frame in frames.items()}
+    assert top_row["original"] > top_row["earlier"]  # 0.264 above the pivot leaves more room than 0.2
+    assert (frames["original"] > 0).sum() > (frames["original-box"] > 0).sum()
+    with pytest.raises(hamnet.errors.InvalidValueError, match="recipe.resize"):
+        PixelRecipe(resize="lanczos")
+    with pytest.raises(hamnet.errors.InvalidValueError, match="crop_width"):
+        PixelRecipe(crop_width=9.0)
+
+
+def test_configs_saved_before_the_frame_fields_keep_their_frames() -> None:
+    """A config.json of an earlier version lacks the frame fields: it means the frames it was
+    trained on (the recipe's EARLIER), not today's defaults."""
+    config = RunConfig.for_task("pixel-pendulum", "hnn", preset="quick")
+    assert config.recipe["resize"] == "bilinear" and config.recipe["crop_width"] == 1.496
+    saved = config.to_dict()
+    saved["recipe"] = {k: v for k, v in saved["recipe"].items() if k not in ("resize", "crop_width", "crop_top")}
+    loaded = RunConfig.from_dict(saved).with_defaults()
+    assert loaded.recipe == config.recipe | {"resize": "box", "crop_width": 1.4, "crop_top": 0.2}
+    assert RunConfig.from_dict(config.to_dict()) == config
+
+
+def test_paper_energy_episode_is_the_notebooks() -> None:
+    observations, coords = hamnet.data.pixels.paper_energy_episode(PixelRecipe(), use_cache=False)
+    assert observations.shape == (200, OBS_SIZE) and coords.shape == (200, 2)
+    assert np.pi / 11 < abs(float(coords[0, 0])) < np.pi / 10 and float(coords[0, 1]) == 0.25 * 0.7326483270122512
+    assert torch.equal(observations[1:, :FRAME_SIZE], observations[:-1, FRAME_SIZE:])
+
+
+class _Exact(torch.nn.Module):
+    """A 'latent model' of observations that are the coordinates themselves, with the
+    pendulum's true field in frames (and friction `damping` per frame on p)."""
+
+    def __init__(self, damping: float = 0.0) -> None:
+        super().__init__()
+        self.damping = torch.nn.Parameter(torch.tensor(damping))
+
+    def encode(self, x):
+        return x
+
+    decode = coordinates = encode
+
+    def time_derivative(self, z):
+        friction = torch.stack([torch.zeros_like(z[..., 1]), -self.damping * z[..., 1]], dim=-1)
+        return 0.05 * hamnet.systems.get("pixel-pendulum").vector_field(z) + friction
+
+
+def test_decoded_energy_mse_is_small_for_the_true_flow_and_not_for_a_wrong_one() -> None:
+    from hamnet.metrics import decoded_energy_mse
+
+    system = hamnet.systems.get("pixel-pendulum")
+    t = torch.arange(200, dtype=torch.float64) * 0.05
+    coords = hamnet.rollout(system.vector_field, torch.tensor([[0.3, 0.1]], dtype=torch.float64), t,
+                            rtol=1e-10, atol=1e-10)[:, 0]
+    exact = decoded_energy_mse(_Exact(), system.paper_energy, coords, coords)
+    wrong = decoded_energy_mse(_Exact(damping=0.02), system.paper_energy, coords, coords)
+    assert exact.mean < 1e-14 and wrong.mean > 1e-6 and math.isfinite(wrong.se)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -176,6 +176,27 @@ def reversibility_error(model: DynamicsModel, start: Tensor, span: float, rtol: 
             back[finite] = reverse(model64.coordinates(run(turned[finite])))
         error = (back - start).pow(2).sum(-1).nan_to_num(nan=float("inf"))
     return Estimate(float(error.mean()), standard_error(error))
+
+
+def decoded_energy_mse(model: DynamicsModel, energy: Callable[[Tensor], Tensor], observations: Tensor,
+                       coords: Tensor, rtol: float = 1e-9) -> Estimate:
+    """The pixel pendulum's energy MSE as the paper's notebook computed it, on one episode:
+    encode its first observation, integrate the latent flow (dopri5, float64) to each of its
+    T frames, decode the latents, encode the decoded observations again, map them to
+    coordinates (the model's readout), and take mean_t (energy(coords_t) − energy(ŷ_t))²
+    with ŷ_0 = coords_0 (the notebook put the true start first).  observations [T, obs],
+    coords [T, dim]; SE: the 5-group bootstrap over the T points.
+    """
+    model64 = as_float64(model)
+    t = torch.arange(observations.shape[0], dtype=torch.float64)
+    with torch.no_grad():
+        latents = rollout(model64.time_derivative, model64.encode(observations[:1].to(torch.float64)), t,
+                          rtol=rtol, atol=rtol)[:, 0]
+        predicted = model64.coordinates(model64.encode(model64.decode(latents)))
+        predicted[0] = coords[0]
+        error = (energy(coords.to(torch.float64)) - energy(predicted)).pow(2)
+    error = error.nan_to_num(nan=float("inf"))
+    return Estimate(float(error.mean()), bootstrap_se(error.numpy()))
 
 
 def energy_mse(system: System, rollouts: Rollouts) -> Estimate:

@@ -46,9 +46,9 @@ PAPER: dict[str, dict[str, dict[str, Metric]]] = {
     },
     "pixel-pendulum": {
         "baseline": {"train_loss": (1.7731e-04, 2.4202e-06), "test_loss": (1.7306e-04, 3.2413e-06),
-                     "energy_mse": (9.2748e-03, 1.14e-03)},
+                     "energy_mse_paper": (9.2748e-03, 1.14e-03)},
         "hnn": {"train_loss": (1.8683e-04, 2.4238e-06), "test_loss": (1.8451e-04, 3.3422e-06),
-                "energy_mse": (1.5315e-04, 8.42e-06)},
+                "energy_mse_paper": (1.5315e-04, 8.42e-06)},
     },
 }
 
@@ -79,7 +79,9 @@ REFERENCES: dict[str, Reference] = {
                             DHNN_PAPER),
 }
 
-METRICS = ("train_loss", "test_loss", "energy_mse")
+#: The metrics with published numbers. The pixel pendulum's energy MSE was published on the
+#: paper notebook's own definition, `energy_mse_paper` (`hamnet.metrics.decoded_energy_mse`).
+METRICS = ("train_loss", "test_loss", "energy_mse", "energy_mse_paper")
 
 
 def paper_fields(task: str, model: str, reference: str = "hnn-paper") -> dict[str, float]:

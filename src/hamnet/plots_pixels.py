@@ -23,9 +23,10 @@ from .systems import System  # noqa: E402
 
 SIDE = 28
 ZOOM = 4  # GIF pixels per frame pixel
-GIF_STEPS = 100  # frames shown (the test episodes have 102)
+GIF_STEPS = 250  # frames shown at most (the pixel pendulum's test episodes have 102)
 FRAME_MS = 50  # one frame is 0.05 s of pendulum time: real time
-BUMP_FACTOR = 1.5  # the energy demo multiplies the momentum p by this at the midpoint
+BUMP_FACTOR = 1.5  # the energy demo multiplies the momentum p by this at the midpoint ...
+BUMP_STEPS = 50  # ... after this many frames, and runs as many more
 
 
 def first_frames(observations: Tensor) -> np.ndarray:
@@ -117,7 +118,9 @@ def energy_bump_frames(model: DynamicsModel, start: Tensor, steps: int) -> tuple
     t = torch.arange(steps + 1, dtype=torch.float64)
     with torch.no_grad():
         before = rollout(model64.time_derivative, start.to(torch.float64)[None], t, method="rk4")[:, 0]
-        coords = model64.coordinates(before[-1]) * torch.tensor([1.0, BUMP_FACTOR], dtype=torch.float64)
+        coords = model64.coordinates(before[-1])
+        half = coords.shape[-1] // 2
+        coords = torch.cat([coords[:half], BUMP_FACTOR * coords[half:]])
         bumped = model64.from_coordinates(coords)
         after = rollout(model64.time_derivative, bumped[None], t, method="rk4")[:, 0]
     path = torch.cat([before, after[1:]])
@@ -127,21 +130,25 @@ def energy_bump_frames(model: DynamicsModel, start: Tensor, steps: int) -> tuple
 def pixel_figures(system: System, models: dict[str, DynamicsModel], rollouts: dict[str, Rollouts],
                   data, out_dir: Path, title: str, prefix: str = "") -> list[Path]:
     """The pixel task's pictures: decoded-rollout GIF + strip PNG (true | each model) of the
-    test episode with the widest swing, the latent portrait, and (for models with a learned
-    H) the add-energy-halfway GIF from that episode's start."""
+    test episode of highest energy (the pendulum's widest swing), the latent portrait (2-D
+    latents), and (for models with a learned H) the add-energy-halfway GIF from that
+    episode's start (momenta × BUMP_FACTOR)."""
     shown = int(system.hamiltonian(data.episode_coords_test[:, 0]).argmax())  # the widest swing
     panels = {"true": first_frames(data.episodes_test[shown, :GIF_STEPS])}
     panels |= {label: decoded_frames(models[label], r.states[:GIF_STEPS, shown]) for label, r in rollouts.items()}
+    every = max(5, len(panels["true"]) // 12)
     paths = [save_gif(panels, out_dir / f"{prefix}pixel_rollout.gif"),
-             save_figure(strip_figure(panels, f"{title} · test episode {shown} (widest swing), every 5th frame"),
+             save_figure(strip_figure(panels, f"{title} · test episode {shown} (highest energy), every "
+                                              f"{every}th frame", every=every),
                          out_dir / f"{prefix}pixel_rollout_strip.png")]
-    coords = data.episode_coords_test.reshape(-1, system.dim)
-    observations = data.episodes_test.reshape(-1, data.episodes_test.shape[-1])
-    paths.append(save_figure(latent_portrait(models, observations, system.hamiltonian(coords), title),
-                             out_dir / f"{prefix}latent_portrait.png"))
+    if system.dim == 2:  # a portrait of the latent plane
+        coords = data.episode_coords_test.reshape(-1, system.dim)
+        observations = data.episodes_test.reshape(-1, data.episodes_test.shape[-1])
+        paths.append(save_figure(latent_portrait(models, observations, system.hamiltonian(coords), title),
+                                 out_dir / f"{prefix}latent_portrait.png"))
     for label, model in models.items():
         if model.has_hamiltonian:
-            frames, _ = energy_bump_frames(model, rollouts[label].states[0, shown], GIF_STEPS // 2)
+            frames, _ = energy_bump_frames(model, rollouts[label].states[0, shown], BUMP_STEPS)
             name = f"{prefix}energy_bump{'' if len(models) == 1 else '_' + label}.gif"
-            paths.append(save_gif({f"{label}: p x{BUMP_FACTOR} at t={GIF_STEPS // 2}": frames}, out_dir / name))
+            paths.append(save_gif({f"{label}: p x{BUMP_FACTOR} at t={BUMP_STEPS}": frames}, out_dir / name))
     return paths

@@ -22,6 +22,8 @@ METRIC_TITLES = {"train_loss": "Train loss (the training objective: dx/dt MSE; p
                  "test_loss": "Test loss (the training objective: dx/dt MSE; pixel pendulum: the paper's whole "
                               "objective; rollout: the unrolled states' MSE)",
                  "energy_mse": "Energy MSE along rollouts",
+                 "energy_mse_paper": "Energy MSE as the paper's notebook defined it (pixel pendulum: one fresh "
+                                     "episode; rollout decoded, encoded again, read out; H = 1.9(1 − cos q) + p²)",
                  "state_mse": "State MSE along rollouts (ours only: the distance from the reference, mean over time)",
                  "learned_energy_variation": "Learned energy's variation along the measured test trajectories "
                                              "(ours: RMS of H_θ about its mean per trajectory / std of H_θ over the "

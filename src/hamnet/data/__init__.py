@@ -11,8 +11,10 @@ from typing import Any, Callable
 
 from ..systems import System, TrajectoryRecipe
 from ..systems.measured import FileRecipe, read_file
+from ..systems.pixel_frames import FramesRecipe
 from ..systems.pixel_pendulum import PixelRecipe
 from .dataset import Dataset, split_blocks
+from .frames import frames_dataset
 from .measured import measured_dataset
 from .pixels import PixelData, pixel_pendulum_dataset
 from .real_pendulum import real_pendulum_dataset
@@ -29,6 +31,11 @@ def _from_pixels(system: System, recipe: dict[str, Any], seed: int,
     return pixel_pendulum_dataset(PixelRecipe(**recipe), seed, use_cache=use_cache)
 
 
+def _from_frames(system: System, recipe: dict[str, Any], seed: int,
+                 data_dir: Path | None, use_cache: bool) -> PixelData:
+    return frames_dataset(system, FramesRecipe(**recipe), seed, use_cache=use_cache)
+
+
 def _from_file(system: System, recipe: dict[str, Any], seed: int,
                data_dir: Path | None, use_cache: bool) -> Dataset:
     """A user's trajectory file (`hamnet.systems.measured`): read, derivatives, split by trajectories."""
@@ -43,6 +50,7 @@ SOURCES: dict[str, Callable[..., Dataset | PixelData]] = {
     "trajectories": _from_trajectories,
     "real-pendulum": real_pendulum_dataset,
     "pixel-pendulum": _from_pixels,
+    "frames": _from_frames,
     "file": _from_file,
 }
 

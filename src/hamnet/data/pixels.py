@@ -8,11 +8,12 @@ range), drawn from a `numpy.random.Generator` seeded with the given seed and wri
 with dt = 0.05 s, so one frame is 0.05 s. The swing never exceeds 0.59 rad.
 
 Frames. Gym renders 500×500 RGB (headless: `SDL_VIDEODRIVER=dummy` is set here). We crop
-the square of world coordinates x ∈ [-0.7, 0.7], y ∈ [-1.2, 0.2] (the pivot at the origin,
-the rod 1.0 long plus a 0.1 end cap, hanging down), keep red minus green (the rod is
-(204, 77, 77), the background white, so only the rod survives, at 127), resize to 28×28 by
-area averaging (Pillow's box filter: no ringing) and divide by 255 as the paper did: values
-lie in [0, 0.5].
+the square of side `recipe.crop_width` world units whose top edge is `recipe.crop_top`
+above the pivot (default, the original code's crop: x ∈ [-0.748, 0.748],
+y ∈ [-1.232, 0.264]; the rod is 1.0 long plus a 0.1 end cap, hanging down), keep red minus
+green (the rod is (204, 77, 77), the background white, so only the rod survives, at 127),
+resize to 28×28 with Pillow's `recipe.resize` filter (default bilinear, as the original's
+`scipy.misc.imresize`) and divide by 255 as the paper did: values lie in [0, 0.5].
 
 Observations. A still frame has no velocity, so an observation stacks two consecutive
 frames: x_t = (frame_t, frame_{t+1}), 2·784 = 1568 values. A training pair is
@@ -57,10 +58,15 @@ OBS_SIZE = 2 * FRAME_SIZE  # 1568: two stacked frames
 MAX_INITIAL_ANGLE = math.pi / 6
 MAX_INITIAL_SPEED = 1.0  # rad/s, Gym's reset range
 MOMENTUM_SCALE = 0.25  # p = 0.25·θ̇ (the paper's choice)
+#: The paper's energy episode (`paper_energy_episode`): 200 observations from (θ from hanging,
+#: θ̇ in rad/s) = the state that `sample_gym(seed=1, min_angle=π/11, max_angle=π/10)` started
+#: from under the Gym of 2019, whose `seeding.np_random(1)` seeded a NumPy `RandomState` with
+#: the first 8 bytes of SHA-512("1"); the 239th `reset` drew the first angle within the range.
+PAPER_ENERGY_START = (0.29337527866790936, 0.7326483270122512)
+PAPER_ENERGY_FRAMES = 200
 
 _WORLD_HALF_WIDTH = 2.2  # Gym draws world [-2.2, 2.2]² onto the screen
-_CROP_HALF_WIDTH = 0.7  # world units: the crop is 1.4 × 1.4 ...
-_CROP_CENTRE_BELOW_PIVOT = 0.5  # ... centred 0.5 below the pivot
+_FILTERS = {"bilinear": Image.Resampling.BILINEAR, "box": Image.Resampling.BOX}
 
 
 @dataclass
@@ -71,7 +77,8 @@ class PixelData:
     frame flattened row-major from 28×28.  coords_*: [N, 2] (θ rad, 0.25·θ̇ rad/s) at
     frame t.  episodes_test: [E_test, F-1, 1568] every observation of each test episode
     in time order (for rollouts and GIFs), with episode_coords_test [E_test, F-1, 2].
-    info: plain numbers (generation_seconds, seconds_per_frame).
+    info: plain numbers (generation_seconds, seconds_per_frame). paper_episode: the episode
+    the paper scored energy on (`paper_energy_episode`), (observations [T, 1568], coords [T, 2]).
     """
 
     x_train: Tensor
@@ -83,6 +90,7 @@ class PixelData:
     episodes_test: Tensor
     episode_coords_test: Tensor
     info: dict[str, float] = field(default_factory=dict)
+    paper_episode: tuple[Tensor, Tensor] | None = None
 
     def train_tensors(self) -> tuple[Tensor, Tensor]:
         """What a model's loss takes: (x_t, x_{t+1})."""
@@ -102,39 +110,49 @@ class PixelData:
                 self.episodes_test[:, 0])
 
 
-def preprocess_frame(rgb: np.ndarray) -> np.ndarray:
+def preprocess_frame(rgb: np.ndarray, recipe: PixelRecipe = PixelRecipe()) -> np.ndarray:
     """Gym frame [S, S, 3] uint8 -> [28, 28] uint8 grey levels (rod 127, background 0).
 
-    Crops the 1.4 × 1.4 world square below the pivot, keeps red minus green, area-averages
-    to 28×28.
+    Crops the `recipe.crop_width` world square whose top edge is `recipe.crop_top` above
+    the pivot, keeps red minus green, resizes to 28×28 with the `recipe.resize` filter.
     """
     size = rgb.shape[0]
     if rgb.shape != (size, size, 3):
         raise InvalidValueError(f"expected a square RGB frame, got shape {rgb.shape}")
     scale = size / (2 * _WORLD_HALF_WIDTH)  # pixels per world unit
     # Gym draws the pivot at (size//2, size//2) and then flips the image upside down.
-    row = size - 1 - size // 2 + round(_CROP_CENTRE_BELOW_PIVOT * scale)
-    col, half = size // 2, round(_CROP_HALF_WIDTH * scale)
-    crop = rgb[row - half: row + half + 1, col - half: col + half + 1].astype(np.int16)
+    pivot_row, pivot_col = size - 1 - size // 2, size // 2
+    side = round(recipe.crop_width * scale)
+    top, left = pivot_row - round(recipe.crop_top * scale), pivot_col - side // 2
+    crop = rgb[top: top + side, left: left + side].astype(np.int16)
     red_minus_green = np.clip(crop[..., 0] - crop[..., 1], 0, 255).astype(np.uint8)
-    image = Image.fromarray(red_minus_green, mode="L").resize((SIDE, SIDE), Image.Resampling.BOX)
+    image = Image.fromarray(red_minus_green, mode="L").resize((SIDE, SIDE), _FILTERS[recipe.resize])
     return np.asarray(image)
 
 
-def render_episodes(n_episodes: int, n_frames: int, seed: int,
-                    show_progress: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Roll out zero-torque `Pendulum-v1` episodes and render every state.
+def render_episodes(n_episodes: int, n_frames: int, seed: int, show_progress: bool | None = None,
+                    recipe: PixelRecipe = PixelRecipe()) -> tuple[np.ndarray, np.ndarray]:
+    """Roll out zero-torque `Pendulum-v1` episodes from θ ~ U(−π/6, π/6), θ̇ ~ U(−1, 1) and
+    render every state (frames made as `recipe` says).
 
     Returns (frames [E, F, 28, 28] uint8, coords [E, F, 2] float64 = (θ from hanging,
     unwrapped; 0.25·θ̇)). Deterministic for `seed`.
     """
+    rng = np.random.default_rng(seed)
+    initial = np.stack([rng.uniform(-MAX_INITIAL_ANGLE, MAX_INITIAL_ANGLE, n_episodes),
+                        rng.uniform(-MAX_INITIAL_SPEED, MAX_INITIAL_SPEED, n_episodes)], axis=-1)
+    return render_from(initial, n_frames, seed, show_progress, recipe)
+
+
+def render_from(initial: np.ndarray, n_frames: int, seed: int, show_progress: bool | None = None,
+                recipe: PixelRecipe = PixelRecipe()) -> tuple[np.ndarray, np.ndarray]:
+    """Episodes of `n_frames` frames from the states `initial` [E, 2] (θ from hanging in rad,
+    θ̇ in rad/s); returns what `render_episodes` does. `seed` seeds Gym's reset."""
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # headless: before pygame starts
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     import gymnasium
 
-    rng = np.random.default_rng(seed)
-    initial = np.stack([rng.uniform(-MAX_INITIAL_ANGLE, MAX_INITIAL_ANGLE, n_episodes),
-                        rng.uniform(-MAX_INITIAL_SPEED, MAX_INITIAL_SPEED, n_episodes)], axis=-1)
+    n_episodes = initial.shape[0]
     frames = np.empty((n_episodes, n_frames, SIDE, SIDE), dtype=np.uint8)
     states = np.empty((n_episodes, n_frames, 2), dtype=np.float64)
     zero_torque = np.zeros(1, dtype=np.float32)
@@ -148,7 +166,7 @@ def render_episodes(n_episodes: int, n_frames: int, seed: int,
                 for t in range(n_frames):
                     states[episode, t] = pendulum.state
                     pendulum.last_u = None  # no torque arrow (it is empty at zero torque)
-                    frames[episode, t] = preprocess_frame(env.render())
+                    frames[episode, t] = preprocess_frame(env.render(), recipe)
                     if t + 1 < n_frames:
                         env.step(zero_torque)
                 advance(1)
@@ -158,19 +176,36 @@ def render_episodes(n_episodes: int, n_frames: int, seed: int,
     return frames, coords
 
 
-def _observations(frames: Tensor) -> Tensor:
-    """frames [E, F, 784] -> observations [E, F-1, 1568] = (frame_t, frame_{t+1})."""
+def paper_energy_episode(recipe: PixelRecipe, use_cache: bool = True) -> tuple[Tensor, Tensor]:
+    """The one fresh episode the paper's notebook scored energy on (`analyze-pixels.ipynb`):
+    `sample_gym(seed=1, trials=1, min_angle=π/11, max_angle=π/10)`, from `PAPER_ENERGY_START`,
+    `PAPER_ENERGY_FRAMES` observations.  -> (observations [T, 1568] float32, coords [T, 2] float64).
+    """
+    def build() -> tuple[dict[str, Tensor], dict[str, float]]:
+        frames, coords = render_from(np.array([PAPER_ENERGY_START]), PAPER_ENERGY_FRAMES + 1, 0, False, recipe)
+        return {"frames": torch.from_numpy(frames), "coords": torch.from_numpy(coords)}, {}
+
+    spec = {"name": "pixel-pendulum-paper-episode", "env": ENV_ID, "start": list(PAPER_ENERGY_START),
+            "n_frames": PAPER_ENERGY_FRAMES + 1, "side": SIDE, "crop_width": recipe.crop_width,
+            "crop_top": recipe.crop_top, "filter": recipe.resize}
+    tensors, _ = cached(spec, build, use_cache=use_cache)
+    frames = tensors["frames"].reshape(1, PAPER_ENERGY_FRAMES + 1, FRAME_SIZE).to(torch.float32) / 255.0
+    return stacked_observations(frames)[0], tensors["coords"][0, :-1].contiguous()
+
+
+def stacked_observations(frames: Tensor) -> Tensor:
+    """frames [E, F, P] -> observations [E, F-1, 2P] = (frame_t, frame_{t+1})."""
     return torch.cat([frames[:, :-1], frames[:, 1:]], dim=-1)
 
 
-def _pairs(observations: Tensor, coords: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    """Per-episode observations [E, T, 1568], coords [E, T+1, 2] -> flat (x, x_next, coords).
+def consecutive_pairs(observations: Tensor, coords: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Per-episode observations [E, T, obs], coords [E, T+1, dim] -> flat (x, x_next, coords).
 
     Pairs (x_t, x_{t+1}) for t < T - 1, episode after episode: [E·(T-1), ...].
     """
-    x = observations[:, :-1].reshape(-1, OBS_SIZE)
-    x_next = observations[:, 1:].reshape(-1, OBS_SIZE)
-    return x, x_next, coords[:, :-2].reshape(-1, 2)
+    x = observations[:, :-1].reshape(-1, observations.shape[-1])
+    x_next = observations[:, 1:].reshape(-1, observations.shape[-1])
+    return x, x_next, coords[:, :-2].reshape(-1, coords.shape[-1])
 
 
 def pixel_pendulum_dataset(recipe: PixelRecipe, seed: int, use_cache: bool = True,
@@ -190,19 +225,20 @@ def pixel_pendulum_dataset(recipe: PixelRecipe, seed: int, use_cache: bool = Tru
 
     def build() -> tuple[dict[str, Tensor], dict[str, float]]:
         start = time.perf_counter()
-        frames, coords = render_episodes(n_episodes, n_frames, seed, show_progress)
+        frames, coords = render_episodes(n_episodes, n_frames, seed, show_progress, recipe)
         seconds = time.perf_counter() - start
         info = {"generation_seconds": seconds, "seconds_per_frame": seconds / (n_episodes * n_frames)}
         return {"frames": torch.from_numpy(frames), "coords": torch.from_numpy(coords)}, info
 
     spec = {"name": "pixel-pendulum", "env": ENV_ID, "n_episodes": n_episodes, "n_frames": n_frames,
-            "seed": seed, "side": SIDE, "crop": [_CROP_HALF_WIDTH, _CROP_CENTRE_BELOW_PIVOT], "filter": "box"}
+            "seed": seed, "side": SIDE, "crop_width": recipe.crop_width, "crop_top": recipe.crop_top,
+            "filter": recipe.resize}
     tensors, info = cached(spec, build, use_cache=use_cache)
     frames = tensors["frames"].reshape(n_episodes, n_frames, FRAME_SIZE).to(torch.float32) / 255.0
-    observations = _observations(frames)
+    observations = stacked_observations(frames)
     obs_train, obs_test = split_blocks(observations, test_fraction, test_first=False)
     coords_train, coords_test = split_blocks(tensors["coords"], test_fraction, test_first=False)
-    x_train, x_next_train, c_train = _pairs(obs_train, coords_train)
-    x_test, x_next_test, c_test = _pairs(obs_test, coords_test)
+    x_train, x_next_train, c_train = consecutive_pairs(obs_train, coords_train)
+    x_test, x_next_test, c_test = consecutive_pairs(obs_test, coords_test)
     return PixelData(x_train, x_next_train, x_test, x_next_test, c_train, c_test,
-                     obs_test, coords_test[:, :-1].contiguous(), info)
+                     obs_test, coords_test[:, :-1].contiguous(), info, paper_energy_episode(recipe, use_cache))

@@ -175,11 +175,18 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> "RunConfig":
-        """The config saved by `to_dict` (not validated: see `validate`)."""
+        """The config saved by `to_dict` of this or an earlier version (not validated: see
+        `validate`). A recipe field the saved recipe lacks takes the value it had before the
+        field existed (the recipe's `EARLIER`), not today's default."""
         raw = dict(raw)
         raw["train"] = TrainSettings(**raw["train"])
         raw["hidden"] = tuple(raw["hidden"])
-        return cls(**raw)
+        config = cls(**raw)
+        recipe = None
+        if isinstance(config.recipe, dict) and config.recipe and config.task in systems.names():
+            recipe = systems.get(config.task).recipe
+        earlier = {k: v for k, v in getattr(recipe, "EARLIER", {}).items() if k not in config.recipe}
+        return dataclasses.replace(config, recipe=earlier | config.recipe) if earlier else config
 
     def with_defaults(self) -> "RunConfig":
         """This config with every recipe, protocol and objective setting spelled out (the

@@ -58,6 +58,11 @@ FULL: dict[str, Experiment] = {
     # Not in the paper: the spring's recipe and settings with friction (`systems.damped_spring`).
     "damped-spring": Experiment(TrainSettings(steps=2000, batch_size=None, weight_decay=1e-4),
                                 models=DISSIPATIVE_MODELS),
+    # Not in the paper: frames of other systems (`systems.pixel_frames`), the pixel pendulum's settings.
+    "pixel-spring": Experiment(TrainSettings(steps=10000, batch_size=200, weight_decay=1e-5, eval_every=500,
+                                             checkpoint_every=2000), objective="autoencoder"),
+    "pixel-two-body": Experiment(TrainSettings(steps=10000, batch_size=200, weight_decay=1e-5, eval_every=500,
+                                               checkpoint_every=2000), objective="autoencoder"),
     # Not in the paper: chaotic chains (`systems.pendulum_chain`; `pendulum-chain:N` for any N).
     "double-pendulum": Experiment(TrainSettings(steps=5000, batch_size=500, weight_decay=0.0, eval_every=500,
                                                 checkpoint_every=1000)),
@@ -86,6 +91,12 @@ QUICK: dict[str, Experiment] = {
     "damped-spring": Experiment(TrainSettings(steps=600, batch_size=None, weight_decay=1e-4, eval_every=100,
                                               checkpoint_every=200),
                                 models=DISSIPATIVE_MODELS),
+    "pixel-spring": Experiment(TrainSettings(steps=800, batch_size=200, weight_decay=1e-5, eval_every=200,
+                                             checkpoint_every=200),
+                               recipe={"n_trajectories": 40}, objective="autoencoder"),
+    "pixel-two-body": Experiment(TrainSettings(steps=800, batch_size=200, weight_decay=1e-5, eval_every=200,
+                                               checkpoint_every=200),
+                                 recipe={"n_trajectories": 40}, objective="autoencoder"),
     "double-pendulum": Experiment(TrainSettings(steps=800, batch_size=500, weight_decay=0.0, eval_every=200,
                                                 checkpoint_every=200), recipe={"n_trajectories": 50}),
     "pendulum-chain": Experiment(TrainSettings(steps=800, batch_size=500, weight_decay=0.0, eval_every=200,

@@ -1,7 +1,8 @@
-"""Dynamics in the latent space of an autoencoder (the paper's pixel pendulum).
+"""Dynamics in the latent space of an autoencoder (the paper's pixel pendulum, and the
+frames of any system: `hamnet.systems.pixel_frames`).
 
 An MLP autoencoder maps observations (two stacked 28×28 frames, 1568 values in [0, 0.5]) to a
-2-D latent z = (w, dw) and back; a state-space model (HNN or baseline, from the registry)
+latent z = (w, dw) of the system's size and back; a state-space model (HNN or baseline, from the registry)
 learns the latent dynamics. Time is measured in frames: one Euler step of Δt = 1 frame
 predicts the next latent, as the paper trains it.
 """
@@ -98,9 +99,11 @@ class LatentModel(DynamicsModel):
         return z @ readout[:-1] + readout[-1]
 
     def from_coordinates(self, coords: Tensor) -> Tensor:
-        """The inverse of `coordinates` (the readout is an invertible affine map).  [..., dim]."""
+        """The inverse of `coordinates`: the latents of least norm that map to `coords` (the
+        exact inverse where the readout is invertible; coordinates with a fixed relation, such
+        as two bodies about their resting centre of mass, leave it singular).  [..., dim]."""
         readout = self.readout.to(coords.dtype)
-        return torch.linalg.solve(readout[:-1].T, (coords - readout[-1]).unsqueeze(-1)).squeeze(-1)
+        return (coords - readout[-1]) @ torch.linalg.pinv(readout[:-1], rtol=1e-10)
 
     @torch.no_grad()
     def fit_readout(self, x: Tensor, coords: Tensor) -> None:

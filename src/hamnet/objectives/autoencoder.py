@@ -1,5 +1,5 @@
-"""The pixel pendulum's objective (the paper's): an autoencoder and latent dynamics learnt
-together from pairs of consecutive observations."""
+"""The pixel tasks' objective (the paper's, for its pixel pendulum): an autoencoder and
+latent dynamics learnt together from pairs of consecutive observations."""
 
 from __future__ import annotations
 
@@ -29,8 +29,9 @@ class AutoencoderObjective(Objective):
                                     f"(a LatentModel), not {type(model).__name__}")
         z, z_next = autoencoder.encode(x), autoencoder.encode(x_next)
         reconstruction = (x - autoencoder.decode(z)).pow(2).mean(-1)
-        w, dw = z[:, :1], z[:, 1:2]
-        canonical = (dw - (z_next[:, :1] - w)).pow(2).mean(-1)
+        half = z.shape[-1] // 2  # z = (w, dw): dw is how far w moves in one frame
+        w, dw = z[:, :half], z[:, half:]
+        canonical = (dw - (z_next[:, :half] - w)).pow(2).mean(-1)
         dynamics = (z_next - (z + model.time_derivative(z))).pow(2).mean(-1)
         return {"loss": reconstruction + canonical + DYNAMICS_WEIGHT * dynamics,
                 "autoencoder": reconstruction, "canonical": canonical, "dynamics": dynamics}

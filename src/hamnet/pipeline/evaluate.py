@@ -14,7 +14,7 @@ from ..errors import InvalidValueError
 from ..experiments import RunConfig
 from ..horizon import HorizonCurves, HorizonProtocol, long_horizon_metrics
 from ..integrators import check_method
-from ..metrics import (Rollouts, diverged_fraction, energy_mse, evaluation_rollouts, learned_energy_variation,
+from ..metrics import (Rollouts, decoded_energy_mse, diverged_fraction, energy_mse, evaluation_rollouts, learned_energy_variation,
                        loss_estimates, reversibility_error, state_mse)
 from ..models import DynamicsModel
 from ..objectives import DerivativeMSE
@@ -68,6 +68,10 @@ def evaluate_run(run_dir: str | Path, horizon: float | None = HorizonProtocol.fa
         if system.has_energy:
             energy = energy_mse(system, rollouts)
             metrics |= {"energy_mse": energy.mean, "energy_mse_se": energy.se}
+        paper_episode = getattr(data, "paper_episode", None)
+        if paper_episode is not None and hasattr(system, "paper_energy"):  # the paper's own definition
+            energy = decoded_energy_mse(model, system.paper_energy, *paper_episode)
+            metrics |= {"energy_mse_paper": energy.mean, "energy_mse_paper_se": energy.se}
         if protocol.on_test_segment and system.observation_dim is None and model.has_hamiltonian:
             variation = learned_energy_variation(model, rollouts.true, data.x_train)
             metrics |= {"learned_energy_variation": variation.mean, "learned_energy_variation_se": variation.se}

@@ -16,10 +16,19 @@ from .measured import MeasuredSystem
 from .nbody import ThreeBody, TwoBody
 from .pendulum import Pendulum
 from .pendulum_chain import PendulumChain
+from .pixel_frames import FramesRecipe, frames_of
 from .pixel_pendulum import PixelPendulum
 from .plugins import canonical, entry_point_names, find_plugin
 from .real_pendulum import RealPendulum
 from .spring import Spring
+
+#: Frames of systems that draw themselves (`pixel_frames`): the spring as a sliding block
+#: (200 trajectories of 30 frames over the spring's 3 time units, about one period), two
+#: bodies as discs of two grey levels (300 trajectories of 50 frames over the two-body's 20).
+PixelSpring = frames_of(Spring, FramesRecipe(n_trajectories=200, t_end=3.0, n_frames=30),
+                        "mass-spring as a sliding block in 28x28 frames (two stacked), latent model; H = q^2 + p^2")
+PixelTwoBody = frames_of(TwoBody, FramesRecipe(n_trajectories=300, t_end=20.0, n_frames=50),
+                         "two-body gravity as two discs in 28x28 frames (two stacked), latent model")
 
 _REGISTRY: dict[str, type[System]] = {
     Spring.name: Spring,
@@ -31,6 +40,8 @@ _REGISTRY: dict[str, type[System]] = {
     DampedSpring.name: DampedSpring,
     DoublePendulum.name: DoublePendulum,
     PendulumChain.name: PendulumChain,
+    PixelSpring.name: PixelSpring,
+    PixelTwoBody.name: PixelTwoBody,
 }
 #: Systems built from a user's options alone (`get(name, options)`), not listed by `names`.
 _FROM_OPTIONS: dict[str, type[System]] = {MeasuredSystem.name: MeasuredSystem}

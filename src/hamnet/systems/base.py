@@ -14,6 +14,7 @@ from torch import Tensor
 
 from ..errors import InvalidValueError
 from ..hamiltonian import hamiltonian_vector_field
+from ..render.shapes import Drawing
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,11 @@ class System:
 
     def body_positions(self, x: Tensor) -> Tensor | None:
         """Positions of point bodies in the plane, [..., N, 2], for orbit plots (None: no bodies)."""
+        return None
+
+    def drawing(self, x: Tensor) -> Drawing | None:
+        """What a frame of the states x [N, dim] shows (`hamnet.render`), for pixel tasks
+        made of this system (`pixel_frames`); None: a system with nothing to draw."""
         return None
 
     def __repr__(self) -> str:

@@ -13,7 +13,13 @@ from typing import ClassVar
 import torch
 from torch import Tensor
 
+from ..render.shapes import Disc, Drawing
 from .base import EnergyProtocol, System, TrajectoryRecipe
+
+
+#: Grey levels of the bodies in frames: equal discs of equal brightness would make a state
+#: and the state with two bodies swapped the same picture.
+BODY_LEVELS = (1.0, 0.55, 0.775)
 
 
 def _rotate(v: Tensor, angle: Tensor | float) -> Tensor:
@@ -45,11 +51,19 @@ class NBody(System):
     n_bodies: ClassVar[int]
     masses: ClassVar[tuple[float, ...]]
     gravity: ClassVar[float] = 1.0
+    #: Half the side of the square of the plane that frames show (world units, about 0).
+    view_half_width: ClassVar[float] = 2.0
     separable = True  # H = T(p) + V(q)
 
     def body_positions(self, x: Tensor) -> Tensor:
         """Body positions.  x[..., dim] -> [..., N, 2]."""
         return x[..., : 2 * self.n_bodies].unflatten(-1, (self.n_bodies, 2))
+
+    def drawing(self, x: Tensor) -> Drawing:
+        """The bodies as discs, each at its own grey level (so frames tell them apart).  x [N, dim]."""
+        bodies = self.body_positions(x)
+        discs = [Disc(bodies[..., k, :], 0.3, BODY_LEVELS[k % len(BODY_LEVELS)]) for k in range(self.n_bodies)]
+        return Drawing(discs, half_width=self.view_half_width)
 
     def momenta(self, x: Tensor) -> Tensor:
         """Body momenta.  x[..., dim] -> [..., N, 2]."""
@@ -105,6 +119,7 @@ class TwoBody(NBody):
     name = "two-body"
     dim = 8
     n_bodies = 2
+    view_half_width = 2.5  # |q_1| ≤ 2.12 at the start, and near-circular orbits
     masses = (1.0, 1.0)
     description = "two-body gravity, m = 1, G = 1, near-circular orbits"
     recipe = TrajectoryRecipe(n_trajectories=1000, t_end=20.0, n_points=50, noise_std=0.0,

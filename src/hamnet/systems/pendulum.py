@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from ..render.shapes import Drawing, Rod
 from .base import EnergyProtocol, System, TrajectoryRecipe, sample_annulus, sample_pushed_box
 
 
@@ -29,3 +30,9 @@ class Pendulum(System):
 
     def sample_evaluation_initial(self, n: int, generator: torch.Generator) -> Tensor:
         return sample_pushed_box(n, self.dim, generator)
+
+    def drawing(self, x: Tensor) -> Drawing:
+        """A unit rod hanging from the pivot at the origin, at angle q.  x [N, 2]."""
+        q = x[..., 0]
+        bob = torch.stack([torch.sin(q), -torch.cos(q)], dim=-1)
+        return Drawing([Rod(torch.zeros_like(bob), bob, 0.1)], half_width=1.2)

@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from ..errors import InvalidValueError
+from ..render.shapes import Drawing, Rod
 from .base import EnergyProtocol, System, TrajectoryRecipe
 
 GRAVITY = 9.81
@@ -82,6 +83,13 @@ class PendulumChain(System):
         """The bobs in the plane.  x[..., dim] -> [..., n, 2]."""
         q = x[..., :self.links]
         return torch.stack([torch.sin(q).cumsum(-1), -torch.cos(q).cumsum(-1)], dim=-1)
+
+    def drawing(self, x: Tensor) -> Drawing:
+        """The links as rods from the pivot at the origin, bob to bob.  x [N, dim]."""
+        bobs = self.body_positions(x)
+        joints = torch.cat([torch.zeros_like(bobs[..., :1, :]), bobs], dim=-2)
+        rods = [Rod(joints[..., k, :], joints[..., k + 1, :], 0.06) for k in range(self.links)]
+        return Drawing(rods, half_width=self.links + 0.15)
 
     def sample_initial(self, n: int, generator: torch.Generator) -> Tensor:
         """Angles U(−a, a); momenta in a uniform direction, scaled so that H − V_min is

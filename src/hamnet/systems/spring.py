@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from ..render.shapes import Block, Drawing
 from .base import EnergyProtocol, System, TrajectoryRecipe, sample_annulus, sample_pushed_box
 
 
@@ -29,3 +30,8 @@ class Spring(System):
 
     def sample_evaluation_initial(self, n: int, generator: torch.Generator) -> Tensor:
         return sample_pushed_box(n, self.dim, generator)
+
+    def drawing(self, x: Tensor) -> Drawing:
+        """A block at (q, 0), sliding along the x axis.  x [N, 2]."""
+        centre = torch.stack([x[..., 0], torch.zeros_like(x[..., 0])], dim=-1)
+        return Drawing([Block(centre, (0.2, 0.4))], half_width=1.6)

@@ -1,0 +1,117 @@
+"""Frames of any system (`hamnet.render`) and the pixel tasks made of them (`pixel-spring`,
+`pixel-two-body`): shapes, batching, the data set, a tiny run end to end."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import hamnet
+from hamnet.data.pixels import FRAME_SIZE, OBS_SIZE
+from hamnet.experiments import RunConfig
+from hamnet.pipeline import build_data, evaluate_run, plot_run, train_run
+from hamnet.render import Block, Disc, Drawing, Rod, render_drawing, render_states
+from hamnet.systems.pixel_frames import FramesRecipe
+
+SIDE = 28
+PIXEL = 4.0 / SIDE  # world units per pixel in a window of half width 2
+
+
+def _area(frame: torch.Tensor) -> float:
+    """Covered area in world units²."""
+    return float(frame.sum()) * PIXEL**2
+
+
+def test_shapes_cover_their_area() -> None:
+    """Antialiased coverage sums to the shape's area, up to half a pixel's band along its edge."""
+    centre = torch.tensor([[0.13, -0.21]], dtype=torch.float64)
+    disc = render_drawing(Drawing([Disc(centre, 0.5)], half_width=2.0), SIDE)[0]
+    rod = render_drawing(Drawing([Rod(centre, centre + torch.tensor([1.0, 0.5], dtype=torch.float64), 0.1)],
+                                 half_width=2.0), SIDE)[0]
+    block = render_drawing(Drawing([Block(centre, (0.4, 0.3))], half_width=2.0), SIDE)[0]
+    band = 0.5 * PIXEL  # the error of a one-pixel ramp is at most a half-pixel band along the edge
+    assert abs(_area(disc) - math.pi * 0.25) < band * 2 * math.pi * 0.5
+    assert abs(_area(rod) - (0.2 * math.sqrt(1.25) + math.pi * 0.01)) < band * 2 * (math.sqrt(1.25) + 0.2)
+    assert abs(_area(block) - 0.8 * 0.6) < band * 2 * (0.8 + 0.6)
+    assert float(disc.max()) == 1.0 and float(disc.min()) == 0.0
+
+
+def test_rendering_a_batch_is_rendering_each_state() -> None:
+    """Every pixel is computed from its own state alone: batch and single frames agree to
+    float64 rounding (the reductions run over one state's shapes only)."""
+    system = hamnet.systems.get("two-body")
+    states = system.sample_initial(5, torch.Generator().manual_seed(0))
+    batch = render_states(system.drawing, states, SIDE)
+    single = torch.cat([render_states(system.drawing, states[i:i + 1], SIDE) for i in range(5)])
+    assert batch.shape == (5, SIDE, SIDE) and batch.dtype == torch.float32
+    assert torch.allclose(batch, single, atol=1e-6, rtol=0)
+    assert not torch.equal(batch[0], batch[1])
+
+
+def test_frames_tell_the_bodies_apart_and_follow_the_state() -> None:
+    system = hamnet.systems.get("two-body")
+    state = system.sample_initial(1, torch.Generator().manual_seed(1))
+    swapped = torch.cat([state[:, 2:4], state[:, 0:2], state[:, 6:8], state[:, 4:6]], dim=-1)
+    frame, frame_swapped = render_states(system.drawing, torch.cat([state, swapped]), SIDE)
+    assert not torch.allclose(frame, frame_swapped)  # two grey levels: a swap is another picture
+    spring = hamnet.systems.get("spring")
+    left, right = render_states(spring.drawing, torch.tensor([[-0.5, 0.0], [0.5, 0.0]], dtype=torch.float64), SIDE)
+    assert torch.allclose(left, right.flip(-1), atol=1e-6)  # the block mirrors with q
+
+
+def test_a_system_without_a_drawing_is_refused() -> None:
+    with pytest.raises(hamnet.errors.InvalidValueError, match="draws no frames"):
+        render_states(hamnet.systems.get("real-pendulum").drawing, torch.zeros(2, 2), SIDE)
+
+
+TINY = {"n_trajectories": 10, "n_frames": 12, "horizon": 3.0, "n_reference": 2}
+
+
+@pytest.fixture(scope="module")
+def two_body() -> hamnet.data.PixelData:
+    config = RunConfig.for_task("pixel-two-body", "hnn", preset="quick").overridden(
+        {f"recipe.{k}": v for k, v in TINY.items()}, where="test")
+    return build_data(config, use_cache=False)
+
+
+def test_frames_data_pair_up_and_reach_the_horizon(two_body) -> None:
+    pairs = TINY["n_frames"] - 2
+    assert two_body.x_train.shape == (8 * pairs, OBS_SIZE) and two_body.x_test.shape == (2 * pairs, OBS_SIZE)
+    assert torch.equal(two_body.x_train[:, FRAME_SIZE:], two_body.x_next_train[:, :FRAME_SIZE])
+    assert 0.0 <= float(two_body.x_train.min()) and float(two_body.x_train.max()) <= 0.5
+    reference_frames = round(3.0 * (TINY["n_frames"] - 1)) + 1
+    assert two_body.episodes_test.shape == (2, reference_frames - 1, OBS_SIZE)
+    assert two_body.episode_coords_test.shape == (2, reference_frames - 1, 8)
+    # the reference trajectories are the test trajectories, drawn for longer
+    assert torch.allclose(two_body.episode_coords_test[0, :pairs], two_body.coords_test[:pairs], atol=1e-7)
+    energy = hamnet.systems.get("two-body").hamiltonian(two_body.episode_coords_test)
+    assert float((energy - energy[:, :1]).abs().max()) < 1e-6  # the true flow, conserved
+
+
+def test_frames_recipe_rejects_what_cannot_work() -> None:
+    with pytest.raises(hamnet.errors.InvalidValueError, match="n_frames"):
+        FramesRecipe(n_trajectories=10, t_end=1.0, n_frames=2)
+    with pytest.raises(hamnet.errors.InvalidValueError, match="empty train or test"):
+        FramesRecipe(n_trajectories=2, t_end=1.0, n_frames=10)
+    config = RunConfig.for_task("pixel-spring", "hnn", preset="quick")
+    with pytest.raises(hamnet.errors.InvalidValueError, match="horizon"):
+        config.overridden({"recipe.horizon": 0.5}, where="test")
+
+
+def test_tiny_pixel_spring_run_end_to_end(tmp_path) -> None:
+    config = RunConfig.for_task("pixel-spring", "hnn", preset="quick", steps=30).overridden(
+        {f"recipe.{k}": v for k, v in TINY.items()}, where="test")
+    train_run(config, tmp_path / "run", show_progress=False)
+    metrics = evaluate_run(tmp_path / "run")
+    for key in ("test_loss_autoencoder", "test_loss_canonical", "energy_mse", "state_mse", "reversibility_error"):
+        assert np.isfinite(metrics[key]), key
+    names = {p.name for p in plot_run(tmp_path / "run")}
+    assert {"rollouts.png", "pixel_rollout.gif", "pixel_rollout_strip.png", "latent_portrait.png"} <= names
+    with Image.open(tmp_path / "run" / "pixel_rollout.gif") as gif:
+        assert gif.n_frames == round(3.0 * (TINY["n_frames"] - 1))  # the whole reference horizon
+    assert dataclasses.asdict(hamnet.systems.get("pixel-spring").recipe)["horizon"] == 5.0
