@@ -270,6 +270,10 @@ CASES = [
     case("sweep-frames-horizon-below-1", "sweep {d}/s.toml --out {d}/out", "horizon at least 1",
          prepare=file_at("s.toml", b'tasks = ["pixel-two-body"]\nmodels = ["hnn"]\n'
                                    b'[grid]\n"recipe.horizon" = [0.5]\n')),
+    case("sweep-encoder-for-a-state-task", "sweep {d}/s.toml --out {d}/out", "pixel tasks only",
+         prepare=file_at("s.toml", b'tasks = ["spring"]\nmodels = ["hnn"]\n[set]\nencoder = "linear"\n')),
+    case("sweep-unknown-encoder", "sweep {d}/s.toml --out {d}/out", "encoder must be one of", "conv",
+         prepare=file_at("s.toml", b'tasks = ["pixel-spring"]\nmodels = ["hnn"]\n[set]\nencoder = "conv"\n')),
     case("train-pixel-task-of-an-unknown-system", "train --task pixel-sprung --model hnn --out {d}/run",
          "unknown task 'pixel-sprung'"),
     case("sweep-unknown-task", "sweep {d}/s.toml --out {d}/out", "unknown task 'sprung'",

@@ -115,3 +115,20 @@ def test_tiny_pixel_spring_run_end_to_end(tmp_path) -> None:
     with Image.open(tmp_path / "run" / "pixel_rollout.gif") as gif:
         assert gif.n_frames == round(3.0 * (TINY["n_frames"] - 1))  # the whole reference horizon
     assert dataclasses.asdict(hamnet.systems.get("pixel-spring").recipe)["horizon"] == 5.0
+
+
+def test_a_linear_encoder_is_affine_and_configs_without_one_keep_the_mlp() -> None:
+    from hamnet.models.latent import Autoencoder
+
+    auto = Autoencoder(2 * FRAME_SIZE, 8, encoder="linear", generator=torch.Generator().manual_seed(0)).double()
+    x, y = torch.rand(2, 3, 2 * FRAME_SIZE, dtype=torch.float64)
+    mixed = auto.encode(0.3 * x + 0.7 * y)
+    assert torch.allclose(mixed, 0.3 * auto.encode(x) + 0.7 * auto.encode(y), atol=1e-12)
+    with pytest.raises(hamnet.errors.InvalidValueError, match="encoder must be one of"):
+        Autoencoder(10, 2, encoder="conv")
+    config = RunConfig.for_task("pixel-two-body", "hnn", preset="quick")
+    assert config.encoder == "linear" and RunConfig.for_task("pixel-spring", "hnn").encoder == "mlp"
+    saved = {k: v for k, v in config.to_dict().items() if k != "encoder"}  # a config.json from before the field
+    assert RunConfig.from_dict(saved).encoder == "mlp"
+    with pytest.raises(hamnet.errors.InvalidValueError, match="pixel tasks only"):
+        RunConfig.for_task("spring", "hnn").overridden({"encoder": "linear"}, where="test")

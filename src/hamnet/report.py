@@ -84,7 +84,7 @@ def _fmt(mean: float, se: float | None = None) -> str:
 def markdown_table(records: list[Record], metric: str, reference: str | None = "paper") -> str:
     """One Markdown table: ours (mean ± SE over seeds); with a `reference` label, beside the
     published numbers of the records' `paper_<metric>` fields (columns headed so) and the
-    ratios. Without one, only the tasks that have the metric."""
+    ratios. Only the tasks that have the metric, in ours or in the published numbers."""
     ours = summarise(records, metric)
     paper = {(r["task"], r["model"]): (r.get(f"paper_{metric}"), r.get(f"paper_{metric}_se")) for r in records}
     tasks = list(dict.fromkeys(r["task"] for r in records))
@@ -95,8 +95,9 @@ def markdown_table(records: list[Record], metric: str, reference: str | None = "
         header += [f"{title} (ours)", f"{title} ({reference})", f"ours/{reference}"] if reference else [title]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for task in tasks:
-        if not reference and not any((task, model) in ours for model in shown):
-            continue  # a metric of ours that this task does not have
+        if not any((task, model) in ours or (reference and paper.get((task, model), (None,))[0])
+                   for model in shown):
+            continue  # a metric that this task has neither in ours nor in the published numbers
         row = [task]
         for model in shown:
             mean, se, n = ours.get((task, model), (float("nan"), float("nan"), 0))

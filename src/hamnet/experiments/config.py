@@ -14,13 +14,14 @@ from typing import Any
 from .. import models, objectives, systems
 from ..checks import check_lr, check_seed, check_steps
 from ..errors import HamnetError, InvalidValueError
+from ..models.latent import ENCODERS
 from ..training import TrainSettings
 from . import presets, variants
 
 
 #: Run-config sections overridable field by field (`train.lr`), and whole fields (`hidden`).
 SECTIONS = ("train", "recipe", "protocol", "objective_options")
-FIELDS = ("hidden", "residual")
+FIELDS = ("hidden", "residual", "encoder")
 OVERRIDABLE = f"{', '.join(f'{s}.FIELD' for s in SECTIONS)}, {', '.join(FIELDS)}"
 
 
@@ -38,6 +39,7 @@ class RunConfig:
     protocol: dict[str, Any] = field(default_factory=dict)
     hidden: tuple[int, ...] = (200, 200)
     residual: bool = False  # residual hidden layers (`hamnet.models.mlp.MLP`)
+    encoder: str = "mlp"  # pixel tasks: the autoencoder's encoder (`hamnet.models.latent.ENCODERS`)
     objective: str | None = None  # a `hamnet.objectives` name (None in configs older than the field)
     objective_options: dict[str, Any] = field(default_factory=dict)  # its settings (rollout: unroll, integrator)
     device: str = "cpu"
@@ -95,7 +97,8 @@ class RunConfig:
         config = cls(task=task, model=model, seed=seed, preset=preset, train=train_settings,
                      recipe=dataclasses.asdict(recipe) if recipe else {},
                      protocol=dataclasses.asdict(protocol), hidden=experiment.hidden,
-                     residual=experiment.residual, objective=objective or experiment.objective,
+                     residual=experiment.residual, encoder=experiment.encoder,
+                     objective=objective or experiment.objective,
                      objective_options=options, device=device,
                      data_dir=str(data_dir) if data_dir else None, system_options=system.options())
         config.validate()
@@ -135,6 +138,11 @@ class RunConfig:
                                     "(--hamiltonian)")
         if not isinstance(self.residual, bool):
             raise InvalidValueError(f"residual must be true or false, got {self.residual!r}")
+        if self.encoder not in ENCODERS:
+            raise InvalidValueError(f"encoder must be one of {', '.join(ENCODERS)}, got {self.encoder!r}")
+        if self.encoder != "mlp" and system.observation_dim is None:
+            raise InvalidValueError(f"encoder {self.encoder!r}: task {self.task!r} has no observations to encode "
+                                    "(pixel tasks only)")
         for name in ("preset", "device"):
             if not isinstance(getattr(self, name), str):
                 raise InvalidValueError(f"{name} must be a string, got {getattr(self, name)!r}")

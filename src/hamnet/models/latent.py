@@ -12,21 +12,32 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from ..errors import InvalidValueError
 from .base import DynamicsModel
+
+
+#: Encoders an autoencoder may have (`System.encoder`).
+ENCODERS = ("mlp", "linear")
 
 
 class Autoencoder(nn.Module):
     """The paper's MLP autoencoder: obs → 200 → 200 → 200 → latent and back.
 
     ReLU; the 2nd and 3rd hidden layers of each half are residual (h = h + relu(W h + b));
-    orthogonal weights. obs [..., obs_dim] <-> z [..., latent_dim].
+    orthogonal weights. obs [..., obs_dim] <-> z [..., latent_dim]. `encoder="linear"`: the
+    encoder is one affine map instead, for frames whose state is a linear function of the
+    pixels (bodies of fixed size and brightness: their intensity-weighted centroids are
+    linear functionals of the frame); the decoder stays the MLP.
     """
 
     def __init__(self, obs_dim: int, latent_dim: int, width: int = 200,
-                 generator: torch.Generator | None = None):
+                 generator: torch.Generator | None = None, encoder: str = "mlp"):
         super().__init__()
+        if encoder not in ENCODERS:
+            raise InvalidValueError(f"encoder must be one of {', '.join(ENCODERS)}, got {encoder!r}")
         self.encoder = nn.ModuleList([nn.Linear(obs_dim, width), nn.Linear(width, width),
-                                      nn.Linear(width, width), nn.Linear(width, latent_dim)])
+                                      nn.Linear(width, width), nn.Linear(width, latent_dim)]
+                                     if encoder == "mlp" else [nn.Linear(obs_dim, latent_dim)])
         self.decoder = nn.ModuleList([nn.Linear(latent_dim, width), nn.Linear(width, width),
                                       nn.Linear(width, width), nn.Linear(width, obs_dim)])
         with torch.no_grad():
@@ -37,6 +48,8 @@ class Autoencoder(nn.Module):
 
     @staticmethod
     def _run(layers: nn.ModuleList, x: Tensor) -> Tensor:
+        if len(layers) == 1:  # a linear encoder
+            return layers[0](x)
         first, *residual, last = layers
         h = torch.relu(first(x))
         for layer in residual:
@@ -59,16 +72,17 @@ class LatentModel(DynamicsModel):
     evaluation (`fit_readout`, done after training and saved with the weights).
     """
 
-    def __init__(self, dynamics: DynamicsModel, obs_dim: int, generator: torch.Generator | None = None):
+    def __init__(self, dynamics: DynamicsModel, obs_dim: int, generator: torch.Generator | None = None,
+                 encoder: str = "mlp"):
         super().__init__(dynamics.dim, dynamics.hidden, dynamics.residual)
         self.kind, self.title, self.color = dynamics.kind, dynamics.title, dynamics.color
-        self.obs_dim = obs_dim
-        self.autoencoder = Autoencoder(obs_dim, dynamics.dim, generator=generator)
+        self.obs_dim, self.encoder_kind = obs_dim, encoder
+        self.autoencoder = Autoencoder(obs_dim, dynamics.dim, generator=generator, encoder=encoder)
         self.dynamics = dynamics
         self.register_buffer("readout", torch.zeros(dynamics.dim + 1, dynamics.dim))
 
     def spec(self) -> dict:
-        return super().spec() | {"obs_dim": self.obs_dim}
+        return super().spec() | {"obs_dim": self.obs_dim, "encoder": self.encoder_kind}
 
     def encode(self, obs: Tensor) -> Tensor:
         """obs [N, obs_dim] -> z [N, dim], in obs's dtype."""

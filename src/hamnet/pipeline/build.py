@@ -32,7 +32,7 @@ def build_model(config: RunConfig, seeded: bool = True) -> DynamicsModel:
         kinematics = Kinematics.of(system)
     return models.build(config.model, system.dim, config.hidden, obs_dim=system.observation_dim,
                         generator=generator(config.seed, "init") if seeded else None, residual=config.residual,
-                        kinematics=kinematics)
+                        kinematics=kinematics, encoder=config.encoder)
 
 
 def build_objective(config: RunConfig) -> Objective:
