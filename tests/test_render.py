@@ -132,3 +132,50 @@ def test_a_linear_encoder_is_affine_and_configs_without_one_keep_the_mlp() -> No
     assert RunConfig.from_dict(saved).encoder == "mlp"
     with pytest.raises(hamnet.errors.InvalidValueError, match="pixel tasks only"):
         RunConfig.for_task("spring", "hnn").overridden({"encoder": "linear"}, where="test")
+
+
+def test_fewer_latents_than_coordinates_read_out_and_back() -> None:
+    """Two bodies about a resting centre of mass: 4 latents read out to 8 coordinates; the
+    way back (least norm) returns the latents of coordinates in the readout's range."""
+    from hamnet.pipeline import build_model
+
+    config = RunConfig.for_task("pixel-two-body", "hnn", preset="quick")
+    assert config.latent == 4
+    model = build_model(config).double()
+    assert model.dim == 4 and model.coord_dim == 8 and tuple(model.readout.shape) == (5, 8)
+    with torch.no_grad():
+        model.readout.copy_(torch.randn(5, 8, generator=torch.Generator().manual_seed(0), dtype=torch.float64))
+    z = torch.randn(6, 4, dtype=torch.float64)
+    coords = model.coordinates(z)
+    assert coords.shape == (6, 8)
+    assert torch.allclose(model.from_coordinates(coords), z, atol=1e-9)
+    for bad, message in ((3, "positive even size"), (0, "positive even size")):
+        with pytest.raises(hamnet.errors.InvalidValueError, match=message):
+            config.overridden({"latent": bad}, where="test")
+    with pytest.raises(hamnet.errors.InvalidValueError, match="pixel tasks only"):
+        RunConfig.for_task("spring", "hnn").overridden({"latent": 2}, where="test")
+
+
+def test_keypoints_find_the_brightest_body_and_its_motion() -> None:
+    """At its initial gain a keypoint's heat map sits on the brightest disc: the keypoint is
+    that disc's centre in frame units, and the latent's second half is its motion between
+    the two frames. Tolerance: on the pixel grid the soft-argmax of a blurred 2-pixel disc is
+    off its centre by up to 0.08 pixel (measured over 300 states), 0.1 pixel here; twice that
+    for a difference of two keypoints."""
+    from hamnet.models.keypoints import KeypointEncoder
+    from hamnet.models.latent import Autoencoder
+
+    system = hamnet.systems.get("two-body")
+    states = system.sample_initial(2, torch.Generator().manual_seed(3))
+    frames = render_states(system.drawing, states, SIDE).reshape(2, -1) * (127 / 255)  # data scale, [0, 0.5]
+    encoder = KeypointEncoder(SIDE, 1).double()
+    with torch.no_grad():
+        z = encoder(torch.cat([frames[0], frames[1]]).double()[None])[0]
+    half_width = system.drawing(states).half_width
+    body_1 = states[:, :2] / half_width
+    assert torch.allclose(z[:2], body_1[0], atol=0.1 * 2 / SIDE)
+    assert torch.allclose(z[2:], body_1[1] - body_1[0], atol=0.2 * 2 / SIDE)
+    with pytest.raises(hamnet.errors.InvalidValueError, match="4 latents per keypoint"):
+        RunConfig.for_task("pixel-two-body", "hnn").overridden({"latent": 6}, where="test")
+    with pytest.raises(hamnet.errors.InvalidValueError, match="4 latents per keypoint"):
+        Autoencoder(2 * FRAME_SIZE, 6, encoder="keypoints")

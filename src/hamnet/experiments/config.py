@@ -21,7 +21,7 @@ from . import presets, variants
 
 #: Run-config sections overridable field by field (`train.lr`), and whole fields (`hidden`).
 SECTIONS = ("train", "recipe", "protocol", "objective_options")
-FIELDS = ("hidden", "residual", "encoder")
+FIELDS = ("hidden", "residual", "encoder", "latent")
 OVERRIDABLE = f"{', '.join(f'{s}.FIELD' for s in SECTIONS)}, {', '.join(FIELDS)}"
 
 
@@ -40,6 +40,7 @@ class RunConfig:
     hidden: tuple[int, ...] = (200, 200)
     residual: bool = False  # residual hidden layers (`hamnet.models.mlp.MLP`)
     encoder: str = "mlp"  # pixel tasks: the autoencoder's encoder (`hamnet.models.latent.ENCODERS`)
+    latent: int | None = None  # pixel tasks: the latent's size (None: the system's state size)
     objective: str | None = None  # a `hamnet.objectives` name (None in configs older than the field)
     objective_options: dict[str, Any] = field(default_factory=dict)  # its settings (rollout: unroll, integrator)
     device: str = "cpu"
@@ -97,7 +98,7 @@ class RunConfig:
         config = cls(task=task, model=model, seed=seed, preset=preset, train=train_settings,
                      recipe=dataclasses.asdict(recipe) if recipe else {},
                      protocol=dataclasses.asdict(protocol), hidden=experiment.hidden,
-                     residual=experiment.residual, encoder=experiment.encoder,
+                     residual=experiment.residual, encoder=experiment.encoder, latent=experiment.latent,
                      objective=objective or experiment.objective,
                      objective_options=options, device=device,
                      data_dir=str(data_dir) if data_dir else None, system_options=system.options())
@@ -143,6 +144,16 @@ class RunConfig:
         if self.encoder != "mlp" and system.observation_dim is None:
             raise InvalidValueError(f"encoder {self.encoder!r}: task {self.task!r} has no observations to encode "
                                     "(pixel tasks only)")
+        if self.latent is not None:
+            if not (type(self.latent) is int and self.latent > 0 and self.latent % 2 == 0):
+                raise InvalidValueError(f"latent must be a positive even size (positions, then momenta), "
+                                        f"got {self.latent!r}")
+            if system.observation_dim is None:
+                raise InvalidValueError(f"latent {self.latent}: task {self.task!r} has no observations to encode "
+                                        "(pixel tasks only)")
+        if self.encoder == "keypoints" and (self.latent or system.dim) % 4:
+            raise InvalidValueError(f"encoder 'keypoints' needs 4 latents per keypoint (x, y and their motion), "
+                                    f"got {self.latent or system.dim}")
         for name in ("preset", "device"):
             if not isinstance(getattr(self, name), str):
                 raise InvalidValueError(f"{name} must be a string, got {getattr(self, name)!r}")

@@ -69,21 +69,23 @@ def stackable(kind: str) -> bool:
 
 def build(kind: str, dim: int, hidden: tuple[int, ...] = (200, 200),
           generator: torch.Generator | None = None, obs_dim: int | None = None,
-          residual: bool = False, kinematics: Kinematics | None = None, encoder: str = "mlp") -> DynamicsModel:
+          residual: bool = False, kinematics: Kinematics | None = None, encoder: str = "mlp",
+          coord_dim: int | None = None) -> DynamicsModel:
     """A freshly initialised model of `kind` for states of size `dim`, its MLPs of widths
     `hidden` (with `residual` hidden layers where widths allow: `MLP`); models that work
     with velocities take the system's `kinematics` (their default: unit masses).
 
     With `obs_dim`, the states are the latents of an autoencoder of observations of that
-    size (`LatentModel`, its autoencoder's `encoder` "mlp" or "linear"), and `kind` names the
-    latent dynamics model.
+    size (`LatentModel`, its autoencoder's `encoder` "mlp" or "linear", latents of size `dim`
+    read out to coordinates of size `coord_dim`), and `kind` names the latent dynamics model.
     """
     check_names([kind])
     cls = _REGISTRY[kind]
     extra = {"kinematics": kinematics or Kinematics(lambda q: torch.eye(dim // 2, dtype=q.dtype, device=q.device),
                                                      True, dim // 2)} if cls.needs_kinematics else {}
     dynamics = cls(dim, tuple(hidden), generator=generator, residual=residual, **extra)
-    return dynamics if obs_dim is None else LatentModel(dynamics, obs_dim, generator=generator, encoder=encoder)
+    return dynamics if obs_dim is None else LatentModel(dynamics, obs_dim, generator=generator, encoder=encoder,
+                                                                 coord_dim=coord_dim)
 
 
 __all__ = ["DHNN", "HNN", "LNN", "Baseline", "Kinematics", "SecondOrder", "SeparableHNN", "DynamicsModel", "LatentModel", "build", "check_names", "color", "description",

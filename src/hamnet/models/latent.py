@@ -14,10 +14,11 @@ from torch import Tensor, nn
 
 from ..errors import InvalidValueError
 from .base import DynamicsModel
+from .keypoints import KeypointEncoder, check_keypoint_latent
 
 
-#: Encoders an autoencoder may have (`System.encoder`).
-ENCODERS = ("mlp", "linear")
+#: Encoders an autoencoder may have (`RunConfig.encoder`).
+ENCODERS = ("mlp", "linear", "keypoints")
 
 
 class Autoencoder(nn.Module):
@@ -27,7 +28,8 @@ class Autoencoder(nn.Module):
     orthogonal weights. obs [..., obs_dim] <-> z [..., latent_dim]. `encoder="linear"`: the
     encoder is one affine map instead, for frames whose state is a linear function of the
     pixels (bodies of fixed size and brightness: their intensity-weighted centroids are
-    linear functionals of the frame); the decoder stays the MLP.
+    linear functionals of the frame); `encoder="keypoints"`: soft-argmax keypoints and their
+    motion (`KeypointEncoder`, 4 latents per keypoint). The decoder stays the MLP.
     """
 
     def __init__(self, obs_dim: int, latent_dim: int, width: int = 200,
@@ -35,13 +37,20 @@ class Autoencoder(nn.Module):
         super().__init__()
         if encoder not in ENCODERS:
             raise InvalidValueError(f"encoder must be one of {', '.join(ENCODERS)}, got {encoder!r}")
-        self.encoder = nn.ModuleList([nn.Linear(obs_dim, width), nn.Linear(width, width),
-                                      nn.Linear(width, width), nn.Linear(width, latent_dim)]
-                                     if encoder == "mlp" else [nn.Linear(obs_dim, latent_dim)])
+        if encoder == "keypoints":
+            try:
+                self.encoder: nn.Module = KeypointEncoder(check_keypoint_latent(obs_dim, latent_dim), latent_dim // 4)
+            except ValueError as exc:
+                raise InvalidValueError(str(exc)) from None
+        else:
+            self.encoder = nn.ModuleList([nn.Linear(obs_dim, width), nn.Linear(width, width),
+                                          nn.Linear(width, width), nn.Linear(width, latent_dim)]
+                                         if encoder == "mlp" else [nn.Linear(obs_dim, latent_dim)])
         self.decoder = nn.ModuleList([nn.Linear(latent_dim, width), nn.Linear(width, width),
                                       nn.Linear(width, width), nn.Linear(width, obs_dim)])
+        layers = [*self.decoder, *(self.encoder if isinstance(self.encoder, nn.ModuleList) else [])]
         with torch.no_grad():
-            for layer in [*self.encoder, *self.decoder]:
+            for layer in layers:
                 nn.init.orthogonal_(layer.weight, generator=generator)
                 bound = layer.in_features ** -0.5
                 nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
@@ -57,6 +66,8 @@ class Autoencoder(nn.Module):
         return last(h)
 
     def encode(self, obs: Tensor) -> Tensor:
+        if isinstance(self.encoder, KeypointEncoder):
+            return self.encoder(obs)
         return self._run(self.encoder, obs)
 
     def decode(self, z: Tensor) -> Tensor:
@@ -64,7 +75,9 @@ class Autoencoder(nn.Module):
 
 
 class LatentModel(DynamicsModel):
-    """Autoencoder + latent dynamics model.  Observations [N, obs_dim], latents [N, dim].
+    """Autoencoder + latent dynamics model.  Observations [N, obs_dim], latents [N, dim],
+    the system's coordinates [N, coord_dim] (default dim; fewer latents than coordinates
+    where the coordinates are bound, as two bodies about a resting centre of mass).
 
     `time_derivative(z)` is the latent model's (per frame); `hamiltonian(z)` exists when
     the latent model has one. It trains with the `autoencoder` objective
@@ -73,16 +86,17 @@ class LatentModel(DynamicsModel):
     """
 
     def __init__(self, dynamics: DynamicsModel, obs_dim: int, generator: torch.Generator | None = None,
-                 encoder: str = "mlp"):
+                 encoder: str = "mlp", coord_dim: int | None = None):
         super().__init__(dynamics.dim, dynamics.hidden, dynamics.residual)
         self.kind, self.title, self.color = dynamics.kind, dynamics.title, dynamics.color
         self.obs_dim, self.encoder_kind = obs_dim, encoder
+        self.coord_dim = coord_dim or dynamics.dim
         self.autoencoder = Autoencoder(obs_dim, dynamics.dim, generator=generator, encoder=encoder)
         self.dynamics = dynamics
-        self.register_buffer("readout", torch.zeros(dynamics.dim + 1, dynamics.dim))
+        self.register_buffer("readout", torch.zeros(dynamics.dim + 1, self.coord_dim))
 
     def spec(self) -> dict:
-        return super().spec() | {"obs_dim": self.obs_dim, "encoder": self.encoder_kind}
+        return super().spec() | {"obs_dim": self.obs_dim, "encoder": self.encoder_kind, "coord_dim": self.coord_dim}
 
     def encode(self, obs: Tensor) -> Tensor:
         """obs [N, obs_dim] -> z [N, dim], in obs's dtype."""
@@ -108,20 +122,20 @@ class LatentModel(DynamicsModel):
         return self.dynamics.hamiltonian(z)
 
     def coordinates(self, z: Tensor) -> Tensor:
-        """Latents -> the system's coordinates by the fitted affine readout.  [..., dim] -> [..., dim]."""
+        """Latents -> the system's coordinates by the fitted affine readout.  [..., dim] -> [..., coord_dim]."""
         readout = self.readout.to(z.dtype)
         return z @ readout[:-1] + readout[-1]
 
     def from_coordinates(self, coords: Tensor) -> Tensor:
         """The inverse of `coordinates`: the latents of least norm that map to `coords` (the
         exact inverse where the readout is invertible; coordinates with a fixed relation, such
-        as two bodies about their resting centre of mass, leave it singular).  [..., dim]."""
+        as two bodies about their resting centre of mass, leave it singular).  [..., coord_dim] -> [..., dim]."""
         readout = self.readout.to(coords.dtype)
         return (coords - readout[-1]) @ torch.linalg.pinv(readout[:-1], rtol=1e-10)
 
     @torch.no_grad()
     def fit_readout(self, x: Tensor, coords: Tensor) -> None:
-        """Least-squares affine map from encoded `x` [N, obs_dim] to `coords` [N, dim] (float64)."""
+        """Least-squares affine map from encoded `x` [N, obs_dim] to `coords` [N, coord_dim] (float64)."""
         z = self.encode(x.to(self.dtype)).to(torch.float64)
         design = torch.cat([z, torch.ones_like(z[:, :1])], dim=-1)
         solution = torch.linalg.lstsq(design, coords.to(torch.float64)).solution

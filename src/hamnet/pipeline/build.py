@@ -25,12 +25,14 @@ def build_data(config: RunConfig, use_cache: bool = True) -> Dataset | PixelData
 
 def build_model(config: RunConfig, seeded: bool = True) -> DynamicsModel:
     """A freshly initialised model of the run (seeded from the run seed unless `seeded=False`);
-    one that works with velocities gets the system's mass matrix (`Kinematics`)."""
+    one that works with velocities gets the system's mass matrix (`Kinematics`); one of
+    observations has `config.latent` latents (default: the system's size)."""
     system = config.system()
     kinematics = None  # models in latent coordinates (pixels), or without velocities: none to give
     if models.needs_kinematics(config.model) and system.observation_dim is None:
         kinematics = Kinematics.of(system)
-    return models.build(config.model, system.dim, config.hidden, obs_dim=system.observation_dim,
+    size = config.latent or system.dim if system.observation_dim is not None else system.dim
+    return models.build(config.model, size, config.hidden, obs_dim=system.observation_dim, coord_dim=system.dim,
                         generator=generator(config.seed, "init") if seeded else None, residual=config.residual,
                         kinematics=kinematics, encoder=config.encoder)
 

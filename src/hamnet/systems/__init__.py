@@ -24,10 +24,11 @@ from .spring import Spring
 
 #: Frames of systems that draw themselves (`pixel_frames`): the spring as a sliding block
 #: (200 trajectories of 30 frames over the spring's 3 time units, about one period), two
-#: bodies as discs of two grey levels (300 trajectories of 50 frames over the two-body's 20).
+#: bodies as discs of two grey levels (300 trajectories of 50 frames over 10 time units, 0.2
+#: apart: an inner orbit turns 0.17 rad a frame).
 PixelSpring = frames_of(Spring, FramesRecipe(n_trajectories=200, t_end=3.0, n_frames=30),
                         "mass-spring as a sliding block in 28x28 frames (two stacked), latent model; H = q^2 + p^2")
-PixelTwoBody = frames_of(TwoBody, FramesRecipe(n_trajectories=300, t_end=20.0, n_frames=50),
+PixelTwoBody = frames_of(TwoBody, FramesRecipe(n_trajectories=300, t_end=10.0, n_frames=50),
                          "two-body gravity as two discs in 28x28 frames (two stacked), latent model")
 
 _REGISTRY: dict[str, type[System]] = {
