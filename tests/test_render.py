@@ -127,7 +127,7 @@ def test_a_linear_encoder_is_affine_and_configs_without_one_keep_the_mlp() -> No
     with pytest.raises(hamnet.errors.InvalidValueError, match="encoder must be one of"):
         Autoencoder(10, 2, encoder="conv")
     config = RunConfig.for_task("pixel-two-body", "hnn", preset="quick")
-    assert config.encoder == "linear" and RunConfig.for_task("pixel-spring", "hnn").encoder == "mlp"
+    assert config.encoder == "keypoints" and RunConfig.for_task("pixel-spring", "hnn").encoder == "mlp"
     saved = {k: v for k, v in config.to_dict().items() if k != "encoder"}  # a config.json from before the field
     assert RunConfig.from_dict(saved).encoder == "mlp"
     with pytest.raises(hamnet.errors.InvalidValueError, match="pixel tasks only"):

@@ -48,9 +48,9 @@ class Autoencoder(nn.Module):
                                          if encoder == "mlp" else [nn.Linear(obs_dim, latent_dim)])
         self.decoder = nn.ModuleList([nn.Linear(latent_dim, width), nn.Linear(width, width),
                                       nn.Linear(width, width), nn.Linear(width, obs_dim)])
-        layers = [*self.decoder, *(self.encoder if isinstance(self.encoder, nn.ModuleList) else [])]
+        layers = [*(self.encoder if isinstance(self.encoder, nn.ModuleList) else []), *self.decoder]
         with torch.no_grad():
-            for layer in layers:
+            for layer in layers:  # the encoder's first: the paper pendulum's runs keep their initial weights
                 nn.init.orthogonal_(layer.weight, generator=generator)
                 bound = layer.in_features ** -0.5
                 nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
