@@ -179,3 +179,21 @@ def test_keypoints_find_the_brightest_body_and_its_motion() -> None:
         RunConfig.for_task("pixel-two-body", "hnn").overridden({"latent": 6}, where="test")
     with pytest.raises(hamnet.errors.InvalidValueError, match="4 latents per keypoint"):
         Autoencoder(2 * FRAME_SIZE, 6, encoder="keypoints")
+
+
+def test_frames_cached_before_a_change_to_the_drawing_are_not_reused(monkeypatch) -> None:
+    from hamnet.data.frames import drawing_digest
+    from hamnet.render import Drawing as Picture
+    from hamnet.systems.nbody import TwoBody
+
+    system = hamnet.systems.get("pixel-two-body")
+    before = drawing_digest(system)
+    assert drawing_digest(hamnet.systems.get("pixel-two-body")) == before  # the same drawing, the same key
+    drawn = TwoBody.drawing
+
+    def wider(self, x):
+        picture = drawn(self, x)
+        return Picture(picture.shapes, half_width=picture.half_width * 1.1)
+
+    monkeypatch.setattr(TwoBody, "drawing", wider)
+    assert drawing_digest(hamnet.systems.get("pixel-two-body")) != before

@@ -12,6 +12,7 @@ the data set's `reference()`, what rollouts are scored against, in frames.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import time
 
 import torch
@@ -42,6 +43,13 @@ def _frames(system: System, states: Tensor) -> Tensor:
     return (grey * BRIGHTEST).round().to(torch.uint8).reshape(*states.shape[:2], SIDE * SIDE)
 
 
+def drawing_digest(system: System) -> str:
+    """A digest of how `system` draws itself (frames of four fixed states), so that frames
+    cached before a change to its drawing are never reused."""
+    probe = system.sample_initial(4, torch.Generator().manual_seed(0)).to(torch.float64)
+    return hashlib.sha256(_frames(system, probe[:, None]).numpy().tobytes()).hexdigest()[:12]
+
+
 def frames_dataset(system: System, recipe: FramesRecipe, seed: int, use_cache: bool = True) -> PixelData:
     """The pixel data of `system` for `recipe`, deterministic for `seed` (frames cached on disk)."""
     n_test = int(recipe.n_trajectories * recipe.test_fraction)
@@ -62,7 +70,7 @@ def frames_dataset(system: System, recipe: FramesRecipe, seed: int, use_cache: b
         return tensors, {"generation_seconds": seconds, "seconds_per_frame": seconds / n}
 
     spec = {"name": f"{system.cache_name}-frames", "recipe": dataclasses.asdict(recipe), "seed": seed, "side": SIDE,
-            "brightest": BRIGHTEST}
+            "brightest": BRIGHTEST, "drawing": drawing_digest(system)}
     tensors, info = cached(spec, build, use_cache=use_cache)
     observations = stacked_observations(tensors["frames"].to(torch.float32) / 255.0)
     obs_train, obs_test = split_blocks(observations, recipe.test_fraction, test_first=False)
