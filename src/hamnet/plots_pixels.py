@@ -102,7 +102,7 @@ def latent_portrait(models: dict[str, DynamicsModel], observations: Tensor, ener
                           field[:, 1].reshape(gw.shape).numpy(), color="0.5", density=0.9, linewidth=0.6)
             kind = "learned latent field"
         points = ax.scatter(z[:, 0], z[:, 1], c=energy.numpy(), s=2, cmap="viridis")
-        fig.colorbar(points, ax=ax, label="true energy H(θ, p)")
+        fig.colorbar(points, ax=ax, label="true energy H")
         ax.set(title=f"{label}: latents of test frames, {kind}", xlabel="w", ylabel="dw")
     fig.suptitle(title)
     return fig
