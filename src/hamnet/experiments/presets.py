@@ -66,8 +66,8 @@ FULL: dict[str, Experiment] = {
                                 models=DISSIPATIVE_MODELS),
     # Not in the paper: frames of other systems (`systems.pixel_frames`): the pixel pendulum's
     # settings without weight decay (with Adam's L2 decay the latent HNN of pixel-spring died:
-    # docs/tasks.md); for two bodies a linear encoder (their positions are linear in the pixels)
-    # and 4 latents (about a resting centre of mass, body 2 mirrors body 1).
+    # docs/tasks.md); for two bodies the keypoint encoder (a canonical latent: positions and
+    # their motion) and 4 latents (about a resting centre of mass, body 2 mirrors body 1).
     "pixel-spring": Experiment(PIXEL_FRAMES_TRAIN, objective="autoencoder"),
     "pixel-two-body": Experiment(PIXEL_FRAMES_TRAIN, objective="autoencoder", encoder="keypoints", latent=4),
     # Not in the paper: chaotic chains (`systems.pendulum_chain`; `pendulum-chain:N` for any N).

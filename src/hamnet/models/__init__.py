@@ -76,7 +76,7 @@ def build(kind: str, dim: int, hidden: tuple[int, ...] = (200, 200),
     with velocities take the system's `kinematics` (their default: unit masses).
 
     With `obs_dim`, the states are the latents of an autoencoder of observations of that
-    size (`LatentModel`, its autoencoder's `encoder` "mlp" or "linear", latents of size `dim`
+    size (`LatentModel`, its autoencoder's `encoder`: "mlp", "linear" or "keypoints"; latents of size `dim`
     read out to coordinates of size `coord_dim`), and `kind` names the latent dynamics model.
     """
     check_names([kind])
