@@ -18,13 +18,13 @@ import time
 import torch
 from torch import Tensor
 
-from ..integrators import rollout
 from ..render import render_states
 from ..systems import System
 from ..systems.pixel_frames import SIDE, FramesRecipe
 from .cache import cached
 from .dataset import split_blocks
 from .pixels import PixelData, consecutive_pairs, stacked_observations
+from .trajectories import true_flow
 
 BRIGHTEST = 127  # grey level of a fully covered pixel at level 1 (the pixel pendulum's rod)
 
@@ -32,9 +32,7 @@ BRIGHTEST = 127  # grey level of a fully covered pixel at level 1 (the pixel pen
 def _trajectories(system: System, x0: Tensor, n_frames: int, frame_dt: float) -> Tensor:
     """The true flow from x0 [n, dim] on n_frames frames.  -> [n, F, dim] float64."""
     tolerance = getattr(system.base.recipe, "rtol", 1e-10)
-    t = torch.arange(n_frames, dtype=torch.float64) * frame_dt
-    with torch.no_grad():
-        return rollout(system.vector_field, x0, t, rtol=tolerance, atol=tolerance).transpose(0, 1).contiguous()
+    return true_flow(system, x0, torch.arange(n_frames, dtype=torch.float64) * frame_dt, tolerance, tolerance)
 
 
 def _frames(system: System, states: Tensor) -> Tensor:

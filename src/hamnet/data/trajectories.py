@@ -6,6 +6,7 @@ import dataclasses
 import time
 
 import torch
+from torch import Tensor
 
 from ..integrators import rollout
 from ..systems import System, TrajectoryRecipe
@@ -22,10 +23,14 @@ def generate_trajectories(
     """
     x0 = system.sample_initial(recipe.n_trajectories, generator).to(torch.float64)
     t = torch.linspace(0.0, recipe.t_end, recipe.n_points, dtype=torch.float64)
-    with torch.no_grad():
-        states = rollout(system.vector_field, x0, t, method="dopri5", rtol=recipe.rtol, atol=recipe.atol)
-    states = states.transpose(0, 1).contiguous()  # [n, T, dim]
+    states = true_flow(system, x0, t, recipe.rtol, recipe.atol)
     return t, states, system.vector_field(states)
+
+
+def true_flow(system: System, x0: Tensor, t: Tensor, rtol: float, atol: float) -> Tensor:
+    """The system's true flow from x0 [n, dim] on the times t [T] (dopri5, float64).  -> [n, T, dim]."""
+    with torch.no_grad():
+        return rollout(system.vector_field, x0, t, method="dopri5", rtol=rtol, atol=atol).transpose(0, 1).contiguous()
 
 
 def trajectory_dataset(

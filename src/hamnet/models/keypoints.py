@@ -20,6 +20,8 @@ import math
 import torch
 from torch import Tensor, nn
 
+from ..errors import InvalidValueError
+
 #: Width (pixels) of the Gaussian that blurs frames before the heat maps.
 BLUR = 2.0
 #: Initial gain of every heat map: a blurred disc's peak (~0.15) outweighs the background by e^24.
@@ -60,9 +62,9 @@ class KeypointEncoder(nn.Module):
 
 def check_keypoint_latent(obs_dim: int, latent_dim: int) -> int:
     """The frame side of observations of `obs_dim` values (two square frames), given a latent
-    of 4 values per keypoint; raises ValueError otherwise."""
+    of 4 values per keypoint; raises InvalidValueError otherwise."""
     side = math.isqrt(obs_dim // 2)
     if 2 * side * side != obs_dim or latent_dim % 4:
-        raise ValueError(f"a keypoint encoder needs two square frames and 4 latents per keypoint, "
+        raise InvalidValueError(f"a keypoint encoder needs two square frames and 4 latents per keypoint, "
                          f"got {obs_dim} values and {latent_dim} latents")
     return side

@@ -38,10 +38,7 @@ class Autoencoder(nn.Module):
         if encoder not in ENCODERS:
             raise InvalidValueError(f"encoder must be one of {', '.join(ENCODERS)}, got {encoder!r}")
         if encoder == "keypoints":
-            try:
-                self.encoder: nn.Module = KeypointEncoder(check_keypoint_latent(obs_dim, latent_dim), latent_dim // 4)
-            except ValueError as exc:
-                raise InvalidValueError(str(exc)) from None
+            self.encoder: nn.Module = KeypointEncoder(check_keypoint_latent(obs_dim, latent_dim), latent_dim // 4)
         else:
             self.encoder = nn.ModuleList([nn.Linear(obs_dim, width), nn.Linear(width, width),
                                           nn.Linear(width, width), nn.Linear(width, latent_dim)]
