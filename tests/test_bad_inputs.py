@@ -280,6 +280,12 @@ CASES = [
          prepare=file_at("s.toml", b'tasks = ["pixel-two-body"]\nmodels = ["hnn"]\n[set]\nlatent = 6\n')),
     case("sweep-crop-too-wide", "sweep {d}/s.toml --out {d}/out", "recipe.crop_width must lie in",
          prepare=file_at("s.toml", b'tasks = ["pixel-pendulum"]\nmodels = ["hnn"]\n[set]\n"recipe.crop_width" = 9.0\n')),
+    case("sweep-unknown-latent-step", "sweep {d}/s.toml --out {d}/out", "step must be one of euler, rk4", "midpoint",
+         prepare=file_at("s.toml", b'tasks = ["pixel-spring"]\nmodels = ["hnn"]\n[set]\n'
+                                   b'"objective_options.step" = "midpoint"\n')),
+    case("sweep-latent-scaled-not-a-bool", "sweep {d}/s.toml --out {d}/out", "scaled must be true or false",
+         prepare=file_at("s.toml", b'tasks = ["pixel-two-body"]\nmodels = ["hnn"]\n[set]\n'
+                                   b'"objective_options.scaled" = "yes"\n')),
     case("train-pixel-task-of-an-unknown-system", "train --task pixel-sprung --model hnn --out {d}/run",
          "unknown task 'pixel-sprung'"),
     case("sweep-unknown-task", "sweep {d}/s.toml --out {d}/out", "unknown task 'sprung'",
