@@ -89,3 +89,9 @@ def test_a_run_saved_before_the_settings_keeps_the_papers_step() -> None:
     old = RunConfig.from_dict(config.to_dict() | {"objective_options": {}}).with_defaults()
     assert old.objective_options == {"step": "euler", "scaled": False}
     assert old != config.with_defaults()  # so such a run is not taken for today's
+
+
+def test_scaled_dynamics_of_a_single_pair_are_finite() -> None:
+    a, z, z_next = _rotation_pairs(1)
+    terms = AutoencoderObjective("rk4", scaled=True).terms(_LinearLatent(a), z, z_next)
+    assert torch.isfinite(terms["loss"]).all()

@@ -26,7 +26,8 @@ class AutoencoderObjective(Objective):
 
     ẑ_{t+1} is one `step` of the latent field over one frame from z_t: `euler` (the
     paper's z_t + dz/dt) or `rk4`. With `scaled`, the dynamics MSE weighs each latent by
-    the inverse variance of its one-frame change in the batch (a constant of the gradient),
+    the inverse variance of its one-frame change in the batch (a constant of the gradient;
+    evaluation takes it per chunk of samples, `hamnet.metrics.loss_estimates`),
     so that a latent that moves little (dw, whose change is the acceleration) counts as
     much as one that moves a lot (w); unscaled (the paper's), it is the plain MSE.
     """
@@ -61,7 +62,9 @@ class AutoencoderObjective(Objective):
         canonical = (dw - (z_next[:, :half] - w)).pow(2).mean(-1)
         squared = (z_next - self.method.step(model.time_derivative, z, 1.0)).pow(2)
         if self.scaled:
-            squared = squared / (z_next - z).detach().var(dim=0).clamp_min(1e-12)
+            change = (z_next - z).detach()  # a single pair has no variance: its own square
+            spread = change.var(dim=0) if change.shape[0] > 1 else change.pow(2).mean(dim=0)
+            squared = squared / spread.clamp_min(1e-12)
         dynamics = squared.mean(-1)
         return {"loss": reconstruction + canonical + DYNAMICS_WEIGHT * dynamics,
                 "autoencoder": reconstruction, "canonical": canonical, "dynamics": dynamics}
