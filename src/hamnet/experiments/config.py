@@ -14,6 +14,7 @@ from typing import Any
 from .. import models, objectives, systems
 from ..checks import check_lr, check_seed, check_steps
 from ..errors import HamnetError, InvalidValueError
+from ..models.keypoints import check_keypoint_latent
 from ..models.latent import ENCODERS
 from ..training import TrainSettings
 from . import presets, variants
@@ -151,9 +152,8 @@ class RunConfig:
             if system.observation_dim is None:
                 raise InvalidValueError(f"latent {self.latent}: task {self.task!r} has no observations to encode "
                                         "(pixel tasks only)")
-        if self.encoder == "keypoints" and (self.latent or system.dim) % 4:
-            raise InvalidValueError(f"encoder 'keypoints' needs 4 latents per keypoint (x, y and their motion), "
-                                    f"got {self.latent or system.dim}")
+        if self.encoder == "keypoints":
+            check_keypoint_latent(system.observation_dim, self.latent or system.dim)
         for name in ("preset", "device"):
             if not isinstance(getattr(self, name), str):
                 raise InvalidValueError(f"{name} must be a string, got {getattr(self, name)!r}")
