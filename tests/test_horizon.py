@@ -128,3 +128,22 @@ def test_another_integrator_evaluates_a_run_without_touching_its_metrics(tmp_pat
     assert (run / "horizon-implicit-midpoint-2x.json").exists() and other["valid_time"] <= 6.0
     plain = evaluate_run(run, horizon=None)
     assert "horizon_error" not in plain and not (run / HORIZON).exists()
+
+
+def test_the_reversibility_run_forward_is_the_horizon_rollout_itself() -> None:
+    """dopri5 samples by interpolation, so the training horizon's states come from the
+    horizon rollout; they match a separate run to t_end within the tolerance's error, and
+    adding that time leaves the curves as they were."""
+    from hamnet.horizon import MODEL_RTOL, horizon_curves
+    from hamnet.metrics import reversibility_error
+
+    damped = hamnet.systems.get("damped-spring")
+    model = FieldModel(damped)
+    metrics, curves = metrics_and_curves(damped, model, t_end=3.0, protocol=PROTOCOL)
+    x0 = damped.sample_evaluation_initial(PROTOCOL.n_states, torch.Generator().manual_seed(1)).double()
+    separate = reversibility_error(model, x0, 3.0, rtol=MODEL_RTOL)
+    assert separate.mean > 1e-3  # friction: the reversed run does not return
+    # the two forward states differ by the integrator's error, ~ rtol × |x| (|x| ~ 1)
+    assert math.isclose(metrics["reversibility_error"], separate.mean, rel_tol=1e-4)
+    alone = horizon_curves(damped, model, 3.0, PROTOCOL)
+    assert torch.allclose(curves.error, alone.error, rtol=0, atol=1e-12)

@@ -17,7 +17,8 @@ error e(t) = ‖x̂ − x‖ / (‖x̂‖ + ‖x‖) (Finzi et al. 2020):
   the model's own energy drift: what the integrator adds, where `energy_drift` also holds
   what the model got wrong (H_θ's offset is arbitrary, its scale is H's);
 - `reversibility_error`: `hamnet.metrics.reversibility_error` over the training horizon
-  from the same states, by the same integrator.
+  from the same states, by the same integrator (an adaptive one's forward run is the
+  horizon rollout itself, sampled at the training horizon).
 Only where a system has a true flow to compare with and its models see states
 (`System.training_span`: a `TrajectoryRecipe`'s `t_end`, or a trajectory file's span with
 an H given as the truth).
@@ -33,7 +34,7 @@ from torch import Tensor
 
 from .checks import DEFAULT_HORIZON
 from .data.cache import cached
-from .integrators import rollout
+from .integrators import INTERPOLATING, rollout
 from .metrics import as_float64, reversibility_error, standard_error
 from .models import DynamicsModel
 from .systems import System
@@ -113,17 +114,36 @@ def horizon_curves(system: System, model: DynamicsModel, t_end: float,
                    step_size: float | None = None) -> HorizonCurves:
     """`model` rolled out in float64 by `method` (`hamnet.rollout`; dopri5 at rtol
     `MODEL_RTOL`) from the held-out states, against the truth. `t_end`: the training horizon."""
-    return _curves(system, model, _truth(system, t_end, protocol), method, step_size)
-
-
-def _curves(system: System, model: DynamicsModel, truth: dict[str, Tensor], method: str,
-            step_size: float | None) -> HorizonCurves:
-    """`horizon_curves` against `truth` (`_truth`)."""
+    truth = _truth(system, t_end, protocol)
     model64 = as_float64(model)
+    return _curves(system, model64, truth, _predict(model64, truth["x0"], truth["t"], method, step_size)[0])
+
+
+def _predict(model64: DynamicsModel, x0: Tensor, t: Tensor, method: str, step_size: float | None,
+             also_at: float | None = None) -> tuple[Tensor, Tensor | None]:
+    """The model's states at `t` [T, b, dim] from x0 [b, dim] and, where `method` samples by
+    interpolation (`INTERPOLATING`: an added time changes no other sample), its states at
+    `also_at` [b, dim] from the same rollout; else None."""
+    if also_at is None or method not in INTERPOLATING:
+        return _rollout(model64, x0, t, method, step_size), None
+    on_grid = bool((t == also_at).any())
+    grid = t if on_grid else torch.cat([t, t.new_tensor([also_at])]).sort().values
+    states = _rollout(model64, x0, grid, method, step_size)
+    at = int((grid == also_at).nonzero())
+    return (states if on_grid else torch.cat([states[:at], states[at + 1:]])), states[at]
+
+
+def _rollout(model64: DynamicsModel, x0: Tensor, t: Tensor, method: str, step_size: float | None) -> Tensor:
+    """`hamnet.rollout` of the model's field at the horizon tolerance.  -> [T, b, dim]."""
+    with torch.no_grad():
+        return rollout(model64.time_derivative, x0, t, method=method, rtol=MODEL_RTOL, atol=MODEL_RTOL,
+                       step_size=step_size)
+
+
+def _curves(system: System, model64: DynamicsModel, truth: dict[str, Tensor], predicted: Tensor) -> HorizonCurves:
+    """The curves of the float64 model's rollout `predicted` [T, b, dim] against `truth` (`_truth`)."""
     t, true, x0 = truth["t"], truth["true"], truth["x0"]
     with torch.no_grad():
-        predicted = rollout(model64.time_derivative, x0, t, method=method, rtol=MODEL_RTOL, atol=MODEL_RTOL,
-                            step_size=step_size)
         scale = system.hamiltonian(x0).abs()
         energy_error = ((system.hamiltonian(predicted) - system.hamiltonian(true)).abs() / scale)
         learned = None
@@ -157,9 +177,11 @@ def long_horizon_metrics(system: System, model: DynamicsModel, t_end: float,
     """The metrics above for `model` rolled out by `method`, and the curves they summarise.
     `t_end`: the training data's horizon."""
     truth = _truth(system, t_end, protocol)
-    curves = _curves(system, model, truth, method, step_size)
-    reversibility = reversibility_error(model, truth["x0"], t_end, rtol=MODEL_RTOL, method=method,
-                                        step_size=step_size)
+    model64 = as_float64(model)
+    predicted, at_t_end = _predict(model64, truth["x0"], truth["t"], method, step_size, also_at=t_end)
+    curves = _curves(system, model64, truth, predicted)
+    reversibility = reversibility_error(model64, truth["x0"], t_end, rtol=MODEL_RTOL, method=method,
+                                        step_size=step_size, forward=at_t_end)
     metrics = summarise(curves, protocol.threshold) | {"reversibility_error": reversibility.mean,
                                                        "reversibility_error_se": reversibility.se}
     return metrics, curves

@@ -144,10 +144,13 @@ def evaluation_rollouts(system: System, model: DynamicsModel, protocol: EnergyPr
 
 
 def reversibility_error(model: DynamicsModel, start: Tensor, span: float, rtol: float = 1e-9,
-                        method: str = "dopri5", step_size: float | None = None) -> Estimate:
+                        method: str = "dopri5", step_size: float | None = None,
+                        forward: Tensor | None = None) -> Estimate:
     """Time reversal: from each of the model's own states `start` [b, d], run `span` time
     units forward, reverse the momenta, run `span` more, reverse again; the squared
     distance to the start in the system's coordinates, mean over trajectories ± SE.
+    `forward` [b, d]: the model's states `span` after `start` where a rollout already
+    reached them by the same method (the first run is then skipped).
 
     This is how a physical system is run backwards (time itself cannot be negated): a
     conservative flow whose energy is even in p retraces its path and returns; a flow
@@ -169,7 +172,8 @@ def reversibility_error(model: DynamicsModel, start: Tensor, span: float, rtol: 
         def reverse(coordinates: Tensor) -> Tensor:
             return torch.cat([coordinates[..., :half], -coordinates[..., half:]], dim=-1)
 
-        turned = model64.from_coordinates(reverse(model64.coordinates(run(model64.from_coordinates(start)))))
+        ahead = run(model64.from_coordinates(start)) if forward is None else forward.to(torch.float64)
+        turned = model64.from_coordinates(reverse(model64.coordinates(ahead)))
         back = torch.full_like(start, float("nan"))  # stays NaN where the forward run diverged
         finite = torch.isfinite(turned).all(dim=-1)
         if bool(finite.any()):

@@ -33,6 +33,9 @@ FIXED_STEP: dict[str, type[FixedStep]] = {
     ImplicitMidpoint.name: ImplicitMidpoint,
 }
 METHODS = ("dopri5", *FIXED_STEP)
+#: Methods that sample `t` by interpolating between their own steps: a time added to `t`
+#: leaves the other samples unchanged (a fixed-step method steps between the points of `t`).
+INTERPOLATING = ("dopri5",)
 
 
 class NonConvergenceWarning(UserWarning):
@@ -131,4 +134,4 @@ def rollout(
     return states
 
 
-__all__ = ["FIXED_STEP", "METHODS", "FixedStep", "NonConvergenceWarning", "check_method", "is_separable", "rollout"]
+__all__ = ["FIXED_STEP", "INTERPOLATING", "METHODS", "FixedStep", "NonConvergenceWarning", "check_method", "is_separable", "rollout"]

@@ -39,13 +39,11 @@ class DHNN(DynamicsModel):
 
     def conservative_field(self, x: Tensor) -> Tensor:
         """J ∇H.  x[batch, dim] -> [batch, dim] in x's dtype."""
-        return symplectic_gradient(self.h_net.value_and_input_gradient(x.to(self.dtype))[1]).to(x.dtype)
+        return symplectic_gradient(self.h_net.input_gradient(x.to(self.dtype))).to(x.dtype)
 
     def dissipative_field(self, x: Tensor) -> Tensor:
         """∇D.  x[batch, dim] -> [batch, dim] in x's dtype."""
-        return self.d_net.value_and_input_gradient(x.to(self.dtype))[1].to(x.dtype)
+        return self.d_net.input_gradient(x.to(self.dtype)).to(x.dtype)
 
     def _time_derivative(self, x: Tensor) -> Tensor:
-        _, grad_h = self.h_net.value_and_input_gradient(x)
-        _, grad_d = self.d_net.value_and_input_gradient(x)
-        return symplectic_gradient(grad_h) + grad_d
+        return symplectic_gradient(self.h_net.input_gradient(x)) + self.d_net.input_gradient(x)

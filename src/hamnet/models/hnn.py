@@ -13,7 +13,7 @@ from .mlp import MLP
 class HNN(DynamicsModel):
     """H_θ: x[batch, dim] -> [batch];  dx/dt = J ∇H_θ (dq/dt = ∂H/∂p, dp/dt = -∂H/∂q).
 
-    ∇H_θ is the MLP's closed-form input gradient (`MLP.value_and_input_gradient`): the same
+    ∇H_θ is the MLP's closed-form input gradient (`MLP.input_gradient`): the same
     numbers as double backprop, built from plain tensor ops, so training needs one ordinary
     backward and several runs can be trained at once under `torch.func.vmap`.
     """
@@ -31,5 +31,4 @@ class HNN(DynamicsModel):
         return self.net(x.to(self.dtype)).squeeze(-1).to(x.dtype)
 
     def _time_derivative(self, x: Tensor) -> Tensor:
-        _, grad_h = self.net.value_and_input_gradient(x)
-        return symplectic_gradient(grad_h)
+        return symplectic_gradient(self.net.input_gradient(x))

@@ -34,14 +34,12 @@ class SeparableHNN(DynamicsModel):
 
     def position_rate(self, p: Tensor) -> Tensor:
         """dq/dt = ∂T/∂p from the momenta alone.  p[batch, dim/2] -> [batch, dim/2] in p's dtype."""
-        return self.kinetic.value_and_input_gradient(p.to(self.dtype))[1].to(p.dtype)
+        return self.kinetic.input_gradient(p.to(self.dtype)).to(p.dtype)
 
     def momentum_rate(self, q: Tensor) -> Tensor:
         """dp/dt = −∂V/∂q from the positions alone.  q[batch, dim/2] -> [batch, dim/2] in q's dtype."""
-        return (-self.potential.value_and_input_gradient(q.to(self.dtype))[1]).to(q.dtype)
+        return (-self.potential.input_gradient(q.to(self.dtype))).to(q.dtype)
 
     def _time_derivative(self, x: Tensor) -> Tensor:
         q, p = x.chunk(2, dim=-1)
-        _, dt_dp = self.kinetic.value_and_input_gradient(p)
-        _, dv_dq = self.potential.value_and_input_gradient(q)
-        return torch.cat([dt_dp, -dv_dq], dim=-1)
+        return torch.cat([self.kinetic.input_gradient(p), -self.potential.input_gradient(q)], dim=-1)

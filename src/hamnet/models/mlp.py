@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 
@@ -37,10 +38,7 @@ class MLP(nn.Module):
                 nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
 
     def forward(self, x: Tensor) -> Tensor:
-        for layer, residual in zip(self.hidden_layers, self.residual):
-            h = self.activation(layer(x))
-            x = x + h if residual else h
-        return self.output_layer(x)
+        return self.output_layer(self._hidden(x)[0])
 
     def value_and_input_gradient(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """For a scalar output (out_dim = 1): (f(x) [...], ∂f/∂x [..., in_dim]).
@@ -50,17 +48,31 @@ class MLP(nn.Module):
         with plain tensor ops: the result stays differentiable with respect to the parameters
         (one ordinary backward trains through it) and works under `torch.func.vmap`.
         """
-        activations = []  # σ(a_k) of every hidden layer
+        last, activations = self._hidden(x)
+        return F.linear(last, self.output_layer.weight).squeeze(-1), self._input_gradient(last, activations)
+
+    def input_gradient(self, x: Tensor) -> Tensor:
+        """∂f/∂x [..., in_dim] for a scalar output, as `value_and_input_gradient` without
+        the value (the fields of the energy-based models need only the gradient)."""
+        return self._input_gradient(*self._hidden(x))
+
+    def _hidden(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
+        """The last hidden layer's output and σ(a_k) of every hidden layer (functional
+        calls: a field evaluation on a small batch is mostly per-call overhead)."""
+        activations = []
         for layer, residual in zip(self.hidden_layers, self.residual):
-            h = self.activation(layer(x))
+            h = self.activation(F.linear(x, layer.weight, layer.bias))
             activations.append(h)
             x = x + h if residual else h
-        value = self.output_layer(x).squeeze(-1)
-        delta = self.output_layer.weight[0].expand_as(x)  # ∂f/∂x_k, from the last hidden layer down
+        return x, activations
+
+    def _input_gradient(self, last: Tensor, activations: list[Tensor]) -> Tensor:
+        """δ from the output down to the input (`value_and_input_gradient`)."""
+        delta = self.output_layer.weight[0].expand_as(last)  # ∂f/∂x_k, from the last hidden layer down
         for k in range(len(self.hidden_layers) - 1, -1, -1):
             back = self._through_activation(delta, activations[k]) @ self.hidden_layers[k].weight
             delta = delta + back if self.residual[k] else back
-        return value, delta
+        return delta
 
     def value_gradient_hessian(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """For a scalar output (out_dim = 1): (f(x) [b], ∂f/∂x [b, n], ∂²f/∂x² [b, n, n]), x [b, n].
