@@ -36,7 +36,8 @@ def run_page(page: str, folder: Path) -> str | None:
     """Run the page's blocks in order in `folder`. -> None, or what failed."""
     shutil.copytree(DOCS / "examples", folder / "docs" / "examples")
     # one thread each: the two pages run side by side, and two-threaded commands would fight over 2 cores
-    env = dict(os.environ, CI="true", OMP_NUM_THREADS="1", PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    env = dict(os.environ, CI="true", OMP_NUM_THREADS="1",
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     ran = 0
     for language, tags, code in blocks(DOCS / page):
         if "needs-real-pendulum" in tags and not _has_real_pendulum():
