@@ -134,4 +134,5 @@ def rollout(
     return states
 
 
-__all__ = ["FIXED_STEP", "INTERPOLATING", "METHODS", "FixedStep", "NonConvergenceWarning", "check_method", "is_separable", "rollout"]
+__all__ = ["FIXED_STEP", "INTERPOLATING", "METHODS", "FixedStep", "NonConvergenceWarning", "check_method",
+           "is_separable", "rollout"]

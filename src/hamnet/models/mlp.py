@@ -57,8 +57,8 @@ class MLP(nn.Module):
         return self._input_gradient(*self._hidden(x))
 
     def _hidden(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
-        """The last hidden layer's output and σ(a_k) of every hidden layer (functional
-        calls: a field evaluation on a small batch is mostly per-call overhead)."""
+        """The last hidden layer's output and σ(a_k) of every hidden layer (by `F.linear`,
+        without nn.Module's call machinery, which a rollout would pay at every evaluation)."""
         activations = []
         for layer, residual in zip(self.hidden_layers, self.residual):
             h = self.activation(F.linear(x, layer.weight, layer.bias))
