@@ -17,13 +17,16 @@ class FixedStep:
     preserves the symplectic form of a Hamiltonian flow (energy errors then stay bounded);
     `separable` whether it needs a separable field, dq/dt = g(p), dp/dt = h(q) (H = T(p) +
     V(q)), which it may then evaluate at mixed states; `vmappable` whether its step runs
-    under `torch.func.vmap` (an iterative solve that stops on convergence does not)."""
+    under `torch.func.vmap` (an iterative solve that stops on convergence does not);
+    `evaluations` about how many evaluations of the whole field one step costs (for the
+    cost estimates that order jobs)."""
 
     name: ClassVar[str]
     order: ClassVar[int]
     symplectic: ClassVar[bool] = False
     separable: ClassVar[bool] = False
     vmappable: ClassVar[bool] = True
+    evaluations: ClassVar[float] = 1.0
 
     def step(self, f: VectorField, x: Tensor, h: float) -> Tensor:
         raise NotImplementedError

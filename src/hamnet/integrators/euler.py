@@ -8,7 +8,7 @@ from .base import FixedStep, VectorField
 
 
 class Euler(FixedStep):
-    name, order = "euler", 1
+    name, order, evaluations = "euler", 1, 1.0
 
     def step(self, f: VectorField, x: Tensor, h: float) -> Tensor:
         return x + h * f(x)

@@ -22,6 +22,7 @@ MAX_ITERATIONS = 100
 
 class ImplicitMidpoint(FixedStep):
     name, order, symplectic = "implicit-midpoint", 2, True
+    evaluations = 6.0  # the explicit predictor's two and a few fixed-point iterations
     vmappable = False  # it stops when every trajectory has converged: data-dependent
 
     def __init__(self, max_iterations: int = MAX_ITERATIONS) -> None:

@@ -17,6 +17,7 @@ from .base import FixedStep, VectorField, momentum_rate, position_rate
 
 class Leapfrog(FixedStep):
     name, order, symplectic, separable = "leapfrog", 2, True, True
+    evaluations = 2.0  # dp/dt twice and dq/dt once, each about half the field
 
     def step(self, f: VectorField, x: Tensor, h: float) -> Tensor:
         q, p = x.chunk(2, dim=-1)

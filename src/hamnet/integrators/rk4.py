@@ -9,7 +9,7 @@ from .base import FixedStep, VectorField
 
 
 class RK4(FixedStep):
-    name, order = "rk4", 4
+    name, order, evaluations = "rk4", 4, 4.0
 
     def step(self, f: VectorField, x: Tensor, h: float) -> Tensor:
         k1 = f(x)

@@ -14,6 +14,7 @@ W0 = 1 - 2 * W1
 
 class Yoshida4(FixedStep):
     name, order, symplectic, separable = "yoshida4", 4, True, True
+    evaluations = 3 * Leapfrog.evaluations
 
     def __init__(self) -> None:
         self.leapfrog = Leapfrog()

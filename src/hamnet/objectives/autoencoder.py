@@ -48,7 +48,7 @@ class AutoencoderObjective(Objective):
         return {"step": self.step, "scaled": self.scaled}
 
     def evaluations_per_sample(self) -> float:
-        return 4.0 if self.step == "rk4" else 1.0
+        return self.method.evaluations
 
     def terms(self, model: DynamicsModel, x: Tensor, x_next: Tensor) -> dict[str, Tensor]:
         autoencoder = getattr(model, "autoencoder", None)

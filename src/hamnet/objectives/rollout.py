@@ -46,7 +46,7 @@ class RolloutObjective(Objective):
         return {"unroll": self.unroll, "integrator": self.integrator, "substeps": self.substeps}
 
     def evaluations_per_sample(self) -> float:
-        return 4.0 * self.unroll * self.substeps  # as many as rk4's four stages per step
+        return self.method.evaluations * self.unroll * self.substeps
 
     def check_model(self, kind: str, separable: bool) -> None:
         if self.method.separable and not separable:
