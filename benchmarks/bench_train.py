@@ -3,7 +3,9 @@
 Reference: the original loops (spring: full batch and the full test set evaluated with
 create_graph every step; two-body: random batch of 200, a flattened copy of the gradient,
 a random test batch of 200 every step; `.item()` of both losses every step), in float32,
-on the same data and for the same number of steps as hamnet's paper settings.
+on the same data and for the same number of steps as hamnet's paper settings. Where the
+CPU multiplies bfloat16 natively (AVX512-BF16 or AMX), hamnet's loop also runs with
+`precision="bf16"` (bfloat16 matrix products, float32 weights and elementwise maths).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from hamnet.metrics import as_float64, loss_estimates
 from hamnet.models import DynamicsModel
 from hamnet.objectives import DerivativeMSE
 from hamnet.pipeline import build_data, build_model
-from hamnet.training import train_one
+from hamnet.training import bf16_supported, train_one
 
 SEED = 0
 TASKS = ("spring", "two-body")
@@ -149,10 +151,18 @@ def bench_task(task: str, quick: bool) -> dict[str, float]:
     rate = max(rate_before, gemm_rate(batch))
     achieved = HNN_PASSES * 2 * batch * HIDDEN**2 * settings.steps / ham_time.best
     ref_loss, ham_loss = reference_test_loss(reference, data), hamnet_test_loss(model, data)
-    return {"steps": settings.steps, "batch": batch, "ref_s": ref_time.best, "hamnet_s": ham_time.best,
-            "speedup": ref_time.best / ham_time.best, "ref_loss": ref_loss, "hamnet_loss": ham_loss,
-            "loss_rel_diff": abs(ham_loss - ref_loss) / ref_loss, "gemm_gflops": rate / 1e9,
-            "achieved_gflops": achieved / 1e9, "efficiency": achieved / rate}
+    result = {"steps": settings.steps, "batch": batch, "ref_s": ref_time.best, "hamnet_s": ham_time.best,
+              "speedup": ref_time.best / ham_time.best, "ref_loss": ref_loss, "hamnet_loss": ham_loss,
+              "loss_rel_diff": abs(ham_loss - ref_loss) / ref_loss, "gemm_gflops": rate / 1e9,
+              "achieved_gflops": achieved / 1e9, "efficiency": achieved / rate}
+    if bf16_supported("cpu"):
+        bf16 = dataclasses.replace(settings, precision="bf16")
+        model = build_model(config)
+        _, bf16_time = measure(lambda: train_one(model, data.train_tensors(), data.test_tensors(), bf16,
+                                                 seed=SEED, show_progress=False))
+        result |= {"bf16_s": bf16_time.best, "bf16_speedup": ref_time.best / bf16_time.best,
+                   "bf16_loss": hamnet_test_loss(model, data)}
+    return result
 
 
 def main() -> None:
@@ -164,6 +174,13 @@ def main() -> None:
                  "ref test loss", "hamnet test loss", "rel diff"],
                 [[task, r["steps"], r["batch"], r["ref_s"], r["hamnet_s"], f"{r['speedup']:.2f}x",
                   r["ref_loss"], r["hamnet_loss"], r["loss_rel_diff"]] for task, r in results.items()])
+    if all("bf16_s" in r for r in results.values()):
+        print("hamnet's loop with precision bf16 (bfloat16 matrix products), against the same reference")
+        print_table(["task", "hamnet bf16 s", "speedup", "vs hamnet fp32", "bf16 test loss", "fp32 test loss"],
+                    [[task, r["bf16_s"], f"{r['bf16_speedup']:.2f}x", f"{r['hamnet_s'] / r['bf16_s']:.2f}x",
+                      r["bf16_loss"], r["hamnet_loss"]] for task, r in results.items()])
+    else:
+        print("precision bf16: not measured (this CPU has neither AVX512-BF16 nor AMX)")
     print("FLOP efficiency of hamnet's loop: 12·N·200² FLOP per step on the 200x200 layer "
           "÷ measured torch.mm rate at the same N")
     print_table(["task", "N", "achieved GFLOP/s", "GEMM GFLOP/s", "efficiency"],
@@ -172,7 +189,8 @@ def main() -> None:
     print("hamnet's step, top ops by self CPU time (torch.profiler, 100 steps)")
     print_table(["task", "op", "share", "calls/step"], [row for task in TASKS for row in step_profile(task)])
     for task, r in results.items():
-        print(f"train_speedup[{task}] {r['speedup']:.2f}x")
+        bf16 = f"  bf16 {r['bf16_speedup']:.2f}x" if "bf16_s" in r else ""
+        print(f"train_speedup[{task}] {r['speedup']:.2f}x{bf16}")
     print_footer(f"train_speedup {min(r['speedup'] for r in results.values()):.2f}x")
 
 

@@ -4,14 +4,16 @@
         --out results/tuned-vs-paper.md
 
 Reads each directory's results.json (mean ± standard error over seeds, `hamnet.report.summarise`)
-and writes one table per metric with the ratio B / A, for the (task, model) pairs both
-hold, then prints it. Each output's own command line is quoted from its results.md.
+and writes one table per metric with the ratio B / A and the difference in units of A's
+seed standard deviation (|B − A| / (SE·√n) of A; ≤ 1: B lies inside A's seed spread), for
+the (task, model) pairs both hold, then prints it. Each output's own command line is quoted from its results.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 
 from hamnet.atomic import write_text
@@ -29,11 +31,13 @@ def command_of(results: Path) -> str:
 
 def table(first: list[dict], second: list[dict], metric: str, names: tuple[str, str]) -> str:
     a, b = summarise(first, metric), summarise(second, metric)
-    lines = [f"| task | model | {names[0]} | {names[1]} | {names[1]} / {names[0]} |", "|---|---|---|---|---|"]
+    lines = [f"| task | model | {names[0]} | {names[1]} | {names[1]} / {names[0]} | "
+             f"\\|{names[1]} − {names[0]}\\| / seed std of {names[0]} |", "|---|---|---|---|---|---|"]
     for key in (k for k in a if k in b):
-        (ma, sa, _), (mb, sb, _) = a[key], b[key]
+        (ma, sa, na), (mb, sb, _) = a[key], b[key]
+        spread = f"{abs(mb - ma) / (sa * math.sqrt(na)):.2f}" if na > 1 and sa > 0 else "—"
         lines.append(f"| {key[0]} | {variants.title(key[1])} | {ma:.3e} ± {sa:.1e} | {mb:.3e} ± {sb:.1e} | "
-                     f"{mb / ma:.2f} |")
+                     f"{mb / ma:.2f} | {spread} |")
     return "\n".join(lines)
 
 

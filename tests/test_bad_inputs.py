@@ -29,6 +29,7 @@ from hamnet.data.real_pendulum import FILE_NAME, find_data_file, parse_real_pend
 from hamnet.errors import DataFileError, HamnetError, RunDirectoryError, TrainingDivergedError
 from hamnet.experiments import RunConfig
 from hamnet.pipeline import evaluate_run, train_run
+from hamnet.training import bf16_supported
 
 from conftest import run_cli
 from forked_cli import ForkedCli
@@ -59,6 +60,8 @@ def case(id: str, args: str, *fragments: str, prepare: Prepare | None = None, ne
 
 
 NO_GPU = pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA GPU is available here")
+NO_BF16 = pytest.mark.skipif(bf16_supported("cpu"), reason="this CPU multiplies bfloat16 natively")
+BF16 = pytest.mark.skipif(not bf16_supported("cpu"), reason="this CPU lacks native bfloat16 (refused before)")
 
 
 # --- scene builders -------------------------------------------------------------------------
@@ -207,6 +210,12 @@ CASES = [
     case("train-lr-negative", f"{SPRING} --lr -1", "--lr must be a positive finite number"),
     case("train-lr-inf", f"{SPRING} --lr inf", "--lr must be a positive finite number", "inf"),
     case("train-lr-0", f"{SPRING} --lr 0", "--lr must be a positive finite number"),
+    case("train-precision-unknown", f"{SPRING} --precision fp16", "precision must be one of fp32, bf16", "'fp16'"),
+    case("reproduce-precision-unknown", "reproduce --precision half --out {d}/out", "precision must be one of"),
+    case("train-precision-bf16-unsupported", f"{SPRING} --precision bf16", "precision bf16 needs native bfloat16",
+         "use fp32", marks=(NO_BF16,)),
+    case("train-precision-bf16-pixels", "train --task pixel-pendulum --model hnn --preset quick --precision bf16 "
+         "--out {d}/run", "autoencoder on frames", marks=(BF16,)),
     case("reproduce-steps-0", "reproduce --steps 0 --out {d}/out", "--steps must be between 1 and"),
     case("reproduce-lr-nan", "reproduce --lr nan --out {d}/out", "--lr must be a positive finite number"),
     case("reproduce-lr-negative", "reproduce --lr -1 --out {d}/out", "--lr must be a positive finite number"),

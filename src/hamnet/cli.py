@@ -65,6 +65,9 @@ Reference = typer.Option(None, help="--data: score rollouts against the held-out
                                     "against the --hamiltonian's true flow from their first states (flow: data "
                                     "simulated from a known H, without the observation noise).")
 REFERENCES = ("samples", "flow")
+Precision = typer.Option(None, help="Arithmetic of the training steps: fp32 (default) or bf16 (bfloat16 matrix "
+                                    "products, float32 weights and elementwise maths; CPUs with AVX512-BF16 or "
+                                    "AMX, and GPUs; docs/precision.md).")
 
 
 def _name_list(listed: str | None, option: str) -> list[str] | None:
@@ -151,6 +154,14 @@ def _check_run_dir(run: Path) -> None:
         raise RunDirectoryError(f"{run / CONFIG} is corrupt: not a JSON object")
 
 
+def _check_precision(precision: str | None, device: str) -> None:
+    """--precision names a known precision that `device` runs natively."""
+    if precision is not None:
+        from .training import check_precision
+
+        check_precision(precision, device)
+
+
 def _check_device(device: str) -> str:
     import torch
 
@@ -200,6 +211,7 @@ def train(
     test_fraction: Optional[float] = TestFraction,
     derivative: Optional[str] = Derivative,
     reference: Optional[str] = Reference,
+    precision: Optional[str] = Precision,
 ) -> None:
     """Train one model on one task, or on your trajectory file (--data), into a run directory."""
     if resume and overwrite:
@@ -216,9 +228,11 @@ def train(
     from .pipeline import train_run
     from .runs.files import CHECKPOINT, RunState, run_state
 
-    config = RunConfig.for_task(task, model, seed, preset, steps, _check_device(device), data_dir, lr=lr,
+    device = _check_device(device)
+    _check_precision(precision, device)
+    config = RunConfig.for_task(task, model, seed, preset, steps, device, data_dir, lr=lr,
                                 objective=objective, objective_options=options, system_options=system_options,
-                                recipe=recipe, protocol=protocol)
+                                recipe=recipe, protocol=protocol, precision=precision)
     before = run_state(out) if out.is_dir() else RunState.NEW
     if resume and before is RunState.UNFINISHED and not (out / CHECKPOINT).exists():
         log(f"no checkpoint in {out}: training from the start")
@@ -333,6 +347,7 @@ def reproduce(
     test_fraction: Optional[float] = TestFraction,
     derivative: Optional[str] = Derivative,
     reference: Optional[str] = Reference,
+    precision: Optional[str] = Precision,
 ) -> None:
     """Train and evaluate the models (baseline and HNN; D-HNN too on damped tasks) on every task of a
     preset, or on your trajectory file (--data); write results.{json,md,csv} and figures.
@@ -364,14 +379,16 @@ def reproduce(
     chosen_preset = _chosen_preset(preset, suite, quick)
     options = _objective_options(objective, unroll, integrator, _run_names(model_list, task_list, chosen_preset))
 
+    device = _check_device(device)
+    _check_precision(precision, device)
     command = "hamnet " + " ".join(sys.argv[1:])
     with _on_interrupt("run the same command again to continue: finished runs are kept, "
                        "unfinished ones resume from their last checkpoint"):
-        run_reproduce(task_list, chosen_preset, seeds, out, data_dir, _check_device(device),
+        run_reproduce(task_list, chosen_preset, seeds, out, data_dir, device,
                       steps=steps, lr=lr, command=command, run_plots=run_plots, jobs=jobs,
                       models=model_list, objective=objective, objective_options=options,
                       system_options=system_options, recipe=recipe, protocol=protocol, backend=backend,
-                      address=address)
+                      address=address, precision=precision)
     typer.echo((out / "results.md").read_text(encoding="utf-8"))
 
 

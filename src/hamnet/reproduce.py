@@ -53,6 +53,7 @@ def reproduce(
     protocol: dict[str, Any] | None = None,
     backend: str = "local",
     address: str | None = None,
+    precision: str | None = None,
 ) -> list[Record]:
     """Run `preset` for each task × model × seed into `out_dir/runs/` and write the results,
     with one figure per task comparing its models (seed 0) in `out_dir/figures/` and, with
@@ -64,7 +65,8 @@ def reproduce(
     GPU: each task × model, its seeds trained together by `train_runs`) and each task's
     figures. Every run is single-threaded, so the numbers do not depend on `jobs`.
     Tasks whose data file is missing are skipped with one line naming the file. `tasks`
-    and `seeds` default to the preset's; `steps` and `lr` override every task's settings;
+    and `seeds` default to the preset's; `steps`, `lr` and `precision` (of the training steps,
+    `hamnet.training.precision`) override every task's settings;
     `models` replaces each task's default models (its experiment's `models`: the paper's
     baseline and HNN, D-HNN on damped tasks, a suite's list): registry names, or
     MODEL+OBJECTIVE such as `hnn+rollout` (`hamnet.experiments.variants`), the names
@@ -102,7 +104,8 @@ def reproduce(
         else:
             options = None if objective is None and own_objectives else objective_options
         return [RunConfig.for_task(task, model, seed, preset, steps, device, data_dir, lr, own or objective,
-                                   options, system_options, recipe, protocol) for seed in range(n_seeds)]
+                                   options, system_options, recipe, protocol, precision)
+                for seed in range(n_seeds)]
 
     for task in tasks:  # fail fast on unknown names and bad settings; name runs by their labels
         named = [configs(task, name)[0].label for name in chosen[task]]

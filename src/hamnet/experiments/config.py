@@ -68,10 +68,11 @@ class RunConfig:
                  data_dir: str | Path | None = None, lr: float | None = None,
                  objective: str | None = None, objective_options: dict[str, Any] | None = None,
                  system_options: dict[str, Any] | None = None,
-                 recipe: dict[str, Any] | None = None, protocol: dict[str, Any] | None = None) -> "RunConfig":
+                 recipe: dict[str, Any] | None = None, protocol: dict[str, Any] | None = None,
+                 precision: str | None = None) -> "RunConfig":
         """The config of `preset` for `task` (raises on unknown task, model or preset).
 
-        `steps` and `lr` override the preset's training settings; `objective` its objective
+        `steps`, `lr` and `precision` override the preset's training settings; `objective` its objective
         (then with `objective_options`, else the objective's defaults), `objective_options`
         alone its objective's settings; `system_options` build the task's system (a file
         task: `hamnet.systems.measured.OPTIONS`), `recipe` and `protocol` override fields of
@@ -82,8 +83,8 @@ class RunConfig:
         check_lr(lr)
         task = systems.canonical(task)
         experiment = presets.get(task, preset)
-        train_settings = dataclasses.replace(experiment.train, **{k: v for k, v in
-                                             (("steps", steps), ("lr", lr)) if v is not None})
+        given = {k: v for k, v in (("steps", steps), ("lr", lr), ("precision", precision)) if v is not None}
+        train_settings = dataclasses.replace(experiment.train, **given)
         system = systems.get(task, system_options)
         if recipe and system.recipe is None:
             raise InvalidValueError(f"task {task!r} has no data recipe to change")
@@ -106,8 +107,8 @@ class RunConfig:
         config.validate()
         own = experiment.per_model.get(config.label)
         if own:  # the preset's settings of this model, then the explicit ones again
-            given = {f"train.{k}": v for k, v in (("steps", steps), ("lr", lr)) if v is not None}
-            return config.with_defaults().overridden(own | given, where=f"preset {preset!r}, model {model!r}")
+            explicit = {f"train.{k}": v for k, v in given.items()}
+            return config.with_defaults().overridden(own | explicit, where=f"preset {preset!r}, model {model!r}")
         return config.with_defaults()
 
     def validate(self) -> None:
@@ -132,6 +133,9 @@ class RunConfig:
             raise InvalidValueError(f"hidden sizes must be positive integers, got {list(self.hidden)}")
         _check_fields("train", dataclasses.asdict(self.train), TrainSettings())
         self.train.validate()
+        if self.train.precision != "fp32" and system.observation_dim is not None:
+            raise InvalidValueError(f"precision {self.train.precision}: task {self.task!r} trains an autoencoder "
+                                    "on frames, which runs in fp32 only")
         if system.recipe is not None:
             _check_fields("recipe", self.recipe, system.recipe)
         _check_fields("protocol", self.protocol, system.energy_protocol)

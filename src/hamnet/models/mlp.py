@@ -10,11 +10,23 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 
+def _affine(x: Tensor, layer: nn.Linear) -> Tensor:
+    """W x + b in x's dtype. Under autocast only the product runs in the lower precision:
+    the bias is added, and its gradient summed over the batch, in x's dtype."""
+    if layer.bias is not None and torch.is_autocast_enabled(x.device.type):
+        return F.linear(x, layer.weight).to(x.dtype) + layer.bias
+    return F.linear(x, layer.weight, layer.bias).to(x.dtype)
+
+
 class MLP(nn.Module):
     """x[..., in_dim] -> [..., out_dim].  `hidden` lists the hidden widths (paper: (200, 200)).
 
     With `residual`, every hidden layer after the first whose width equals its input's adds
     its activation to its input (h = h + σ(W h + b)) instead of replacing it.
+
+    Every matrix product's result is cast to its input's dtype (a no-op by itself): under
+    bf16 autocast (`hamnet.training.precision`) the products run in bfloat16 while the
+    activations, their derivatives and the sums stay float32.
     """
 
     def __init__(self, in_dim: int, out_dim: int, hidden: tuple[int, ...] = (200, 200),
@@ -38,7 +50,8 @@ class MLP(nn.Module):
                 nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.output_layer(self._hidden(x)[0])
+        last = self._hidden(x)[0]
+        return self.output_layer(last).to(last.dtype)
 
     def value_and_input_gradient(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """For a scalar output (out_dim = 1): (f(x) [...], ∂f/∂x [..., in_dim]).
@@ -49,7 +62,8 @@ class MLP(nn.Module):
         (one ordinary backward trains through it) and works under `torch.func.vmap`.
         """
         last, activations = self._hidden(x)
-        return F.linear(last, self.output_layer.weight).squeeze(-1), self._input_gradient(last, activations)
+        value = F.linear(last, self.output_layer.weight).to(last.dtype).squeeze(-1)
+        return value, self._input_gradient(last, activations)
 
     def input_gradient(self, x: Tensor) -> Tensor:
         """∂f/∂x [..., in_dim] for a scalar output, as `value_and_input_gradient` without
@@ -61,7 +75,7 @@ class MLP(nn.Module):
         without nn.Module's call machinery, which a rollout would pay at every evaluation)."""
         activations = []
         for layer, residual in zip(self.hidden_layers, self.residual):
-            h = self.activation(F.linear(x, layer.weight, layer.bias))
+            h = self.activation(_affine(x, layer))
             activations.append(h)
             x = x + h if residual else h
         return x, activations
@@ -70,7 +84,7 @@ class MLP(nn.Module):
         """δ from the output down to the input (`value_and_input_gradient`)."""
         delta = self.output_layer.weight[0].expand_as(last)  # ∂f/∂x_k, from the last hidden layer down
         for k in range(len(self.hidden_layers) - 1, -1, -1):
-            back = self._through_activation(delta, activations[k]) @ self.hidden_layers[k].weight
+            back = (self._through_activation(delta, activations[k]) @ self.hidden_layers[k].weight).to(delta.dtype)
             delta = delta + back if self.residual[k] else back
         return delta
 
@@ -86,20 +100,21 @@ class MLP(nn.Module):
         jacobian = torch.eye(x.shape[-1], dtype=x.dtype, device=x.device).expand(x.shape[0], -1, -1)  # ∂x_k/∂x
         activations, pre_jacobians = [], []
         for layer, residual in zip(self.hidden_layers, self.residual):
-            pre_jacobian = layer.weight @ jacobian  # A_k [b, d_k, n]
-            h = self.activation(layer(x))
+            pre_jacobian = (layer.weight @ jacobian).to(x.dtype)  # A_k [b, d_k, n]
+            h = self.activation(_affine(x, layer))
             activations.append(h)
             pre_jacobians.append(pre_jacobian)
             through = self._derivative(h).unsqueeze(-1) * pre_jacobian  # ∂h_k/∂x
             jacobian = jacobian + through if residual else through
             x = x + h if residual else h
-        value = self.output_layer(x).squeeze(-1)
+        value = self.output_layer(x).to(x.dtype).squeeze(-1)
         delta = self.output_layer.weight[0].expand_as(x)
         hessian = x.new_zeros(x.shape[0], jacobian.shape[-1], jacobian.shape[-1])
         for k in range(len(self.hidden_layers) - 1, -1, -1):
             curvature = delta * self._second_derivative(activations[k])  # δ_k ⊙ σ''(a_k) [b, d_k]
-            hessian = hessian + pre_jacobians[k].transpose(1, 2) @ (curvature.unsqueeze(-1) * pre_jacobians[k])
-            back = self._through_activation(delta, activations[k]) @ self.hidden_layers[k].weight
+            hessian = hessian + (pre_jacobians[k].transpose(1, 2)
+                                 @ (curvature.unsqueeze(-1) * pre_jacobians[k])).to(x.dtype)
+            back = (self._through_activation(delta, activations[k]) @ self.hidden_layers[k].weight).to(x.dtype)
             delta = delta + back if self.residual[k] else back
         return value, delta, hessian
 

@@ -22,6 +22,7 @@ from ..progress import progress_bar
 from .batches import BatchSampler
 from .checkpoint import Checkpoint
 from .denormals import flush_denormals
+from .precision import autocast, check_precision
 from .settings import TrainHistory, TrainSettings
 from .stack import RunStack
 
@@ -55,6 +56,8 @@ def train(
     ends with the same weights as an uninterrupted run. `on_step(step)` is called after
     each step. Returns one history per run (a stack's wall time shared equally). Raises
     `TrainingDivergedError` naming the first step (and run) whose loss is not finite.
+    The training steps run in `settings.precision` (`hamnet.training.precision`; refused
+    where the models' device lacks it); the test losses in the models' own dtype.
     """
     settings.validate()
     runs = len(models)
@@ -63,6 +66,8 @@ def train(
     if checkpoints is not None and len(checkpoints) != runs:
         raise InvalidValueError("training needs one checkpoint path per model")
     objective = objective or DerivativeMSE()
+    device = str(next(models[0].parameters()).device)
+    check_precision(settings.precision, device)
     stack = RunStack(models, objective)
     train_x, test_x = stack.stack_data(train_data), stack.stack_data(test_data)
     optimizer = adam(stack.parameters, settings)
@@ -79,7 +84,8 @@ def train(
     with flush_denormals(), progress_bar(settings.steps - start_step, label, show_progress) as advance:
         for step in range(start_step, settings.steps):
             batch = stack.rows(train_x, [sampler.next() for sampler in samplers])
-            run_losses = stack.losses(batch)
+            with autocast(settings.precision, device):
+                run_losses = stack.losses(batch)
             optimizer.zero_grad(set_to_none=True)
             run_losses.sum().backward()
             optimizer.step()

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from ..checks import check_lr, check_steps
 from ..errors import InvalidValueError
 from .batches import BATCH_ORDERS
+from .precision import check_precision
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class TrainSettings:
     eval_every: int = 200
     checkpoint_every: int = 500
     batch_order: str = "random"  # or "sequential" (`BatchSampler`)
+    precision: str = "fp32"  # or "bf16": bfloat16 matrix products (`hamnet.training.precision`)
 
     def validate(self) -> None:
         check_steps(self.steps, "steps")
@@ -28,6 +30,7 @@ class TrainSettings:
             raise InvalidValueError(f"batch size must be positive, got {self.batch_size}")
         if self.batch_order not in BATCH_ORDERS:
             raise InvalidValueError(f"batch order must be one of {', '.join(BATCH_ORDERS)}, got {self.batch_order!r}")
+        check_precision(self.precision)
         check_lr(self.lr, "learning rate")
         if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
             raise InvalidValueError(f"weight decay must be a non-negative finite number, got {self.weight_decay}")
