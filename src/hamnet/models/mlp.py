@@ -10,12 +10,25 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 
-def _affine(x: Tensor, layer: nn.Linear) -> Tensor:
-    """W x + b in x's dtype. Under autocast only the product runs in the lower precision:
-    the bias is added, and its gradient summed over the batch, in x's dtype."""
-    if layer.bias is not None and torch.is_autocast_enabled(x.device.type):
-        return F.linear(x, layer.weight).to(x.dtype) + layer.bias
+def _affine(x: Tensor, layer: nn.Linear, inner: bool) -> Tensor:
+    """W x + b in x's dtype. Under autocast an `inner` layer's product alone runs in the
+    lower precision (the bias is added, and its gradient summed over the batch, in x's
+    dtype); the layers at the network's ends stay in x's dtype."""
+    if torch.is_autocast_enabled(x.device.type):
+        if not inner:
+            with torch.autocast(x.device.type, enabled=False):
+                return F.linear(x, layer.weight, layer.bias)
+        if layer.bias is not None:
+            return F.linear(x, layer.weight).to(x.dtype) + layer.bias
     return F.linear(x, layer.weight, layer.bias).to(x.dtype)
+
+
+def _product(a: Tensor, b: Tensor, inner: bool) -> Tensor:
+    """a @ b in a's dtype; under autocast in the lower precision only if `inner` (`_affine`)."""
+    if not inner and torch.is_autocast_enabled(a.device.type):
+        with torch.autocast(a.device.type, enabled=False):
+            return a @ b
+    return (a @ b).to(a.dtype)
 
 
 class MLP(nn.Module):
@@ -24,9 +37,11 @@ class MLP(nn.Module):
     With `residual`, every hidden layer after the first whose width equals its input's adds
     its activation to its input (h = h + σ(W h + b)) instead of replacing it.
 
-    Every matrix product's result is cast to its input's dtype (a no-op by itself): under
-    bf16 autocast (`hamnet.training.precision`) the products run in bfloat16 while the
-    activations, their derivatives and the sums stay float32.
+    Under bf16 autocast (`hamnet.training.precision`) the products between hidden layers,
+    forward and back, run in bfloat16 and are cast back; everything else stays in the
+    input's dtype: the activations, their derivatives, biases and sums, and the products of
+    the first and last layers, so neither the states, nor the output, nor the input
+    gradient are ever rounded to 8 bits. Without autocast every cast is a no-op.
     """
 
     def __init__(self, in_dim: int, out_dim: int, hidden: tuple[int, ...] = (200, 200),
@@ -50,8 +65,7 @@ class MLP(nn.Module):
                 nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
 
     def forward(self, x: Tensor) -> Tensor:
-        last = self._hidden(x)[0]
-        return self.output_layer(last).to(last.dtype)
+        return _affine(self._hidden(x)[0], self.output_layer, inner=False)
 
     def value_and_input_gradient(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """For a scalar output (out_dim = 1): (f(x) [...], ∂f/∂x [..., in_dim]).
@@ -62,7 +76,7 @@ class MLP(nn.Module):
         (one ordinary backward trains through it) and works under `torch.func.vmap`.
         """
         last, activations = self._hidden(x)
-        value = F.linear(last, self.output_layer.weight).to(last.dtype).squeeze(-1)
+        value = _affine(last, self.output_layer, inner=False).squeeze(-1)
         return value, self._input_gradient(last, activations)
 
     def input_gradient(self, x: Tensor) -> Tensor:
@@ -74,8 +88,8 @@ class MLP(nn.Module):
         """The last hidden layer's output and σ(a_k) of every hidden layer (by `F.linear`,
         without nn.Module's call machinery, which a rollout would pay at every evaluation)."""
         activations = []
-        for layer, residual in zip(self.hidden_layers, self.residual):
-            h = self.activation(_affine(x, layer))
+        for k, (layer, residual) in enumerate(zip(self.hidden_layers, self.residual)):
+            h = self.activation(_affine(x, layer, inner=k > 0))
             activations.append(h)
             x = x + h if residual else h
         return x, activations
@@ -84,7 +98,7 @@ class MLP(nn.Module):
         """δ from the output down to the input (`value_and_input_gradient`)."""
         delta = self.output_layer.weight[0].expand_as(last)  # ∂f/∂x_k, from the last hidden layer down
         for k in range(len(self.hidden_layers) - 1, -1, -1):
-            back = (self._through_activation(delta, activations[k]) @ self.hidden_layers[k].weight).to(delta.dtype)
+            back = _product(self._through_activation(delta, activations[k]), self.hidden_layers[k].weight, k > 0)
             delta = delta + back if self.residual[k] else back
         return delta
 
@@ -99,22 +113,22 @@ class MLP(nn.Module):
         """
         jacobian = torch.eye(x.shape[-1], dtype=x.dtype, device=x.device).expand(x.shape[0], -1, -1)  # ∂x_k/∂x
         activations, pre_jacobians = [], []
-        for layer, residual in zip(self.hidden_layers, self.residual):
-            pre_jacobian = (layer.weight @ jacobian).to(x.dtype)  # A_k [b, d_k, n]
-            h = self.activation(_affine(x, layer))
+        for k, (layer, residual) in enumerate(zip(self.hidden_layers, self.residual)):
+            pre_jacobian = _product(layer.weight, jacobian, inner=False)  # A_k [b, d_k, n]
+            h = self.activation(_affine(x, layer, inner=k > 0))
             activations.append(h)
             pre_jacobians.append(pre_jacobian)
             through = self._derivative(h).unsqueeze(-1) * pre_jacobian  # ∂h_k/∂x
             jacobian = jacobian + through if residual else through
             x = x + h if residual else h
-        value = self.output_layer(x).to(x.dtype).squeeze(-1)
+        value = _affine(x, self.output_layer, inner=False).squeeze(-1)
         delta = self.output_layer.weight[0].expand_as(x)
         hessian = x.new_zeros(x.shape[0], jacobian.shape[-1], jacobian.shape[-1])
         for k in range(len(self.hidden_layers) - 1, -1, -1):
             curvature = delta * self._second_derivative(activations[k])  # δ_k ⊙ σ''(a_k) [b, d_k]
-            hessian = hessian + (pre_jacobians[k].transpose(1, 2)
-                                 @ (curvature.unsqueeze(-1) * pre_jacobians[k])).to(x.dtype)
-            back = (self._through_activation(delta, activations[k]) @ self.hidden_layers[k].weight).to(x.dtype)
+            hessian = hessian + _product(pre_jacobians[k].transpose(1, 2),
+                                         curvature.unsqueeze(-1) * pre_jacobians[k], inner=False)
+            back = _product(self._through_activation(delta, activations[k]), self.hidden_layers[k].weight, k > 0)
             delta = delta + back if self.residual[k] else back
         return value, delta, hessian
 
