@@ -16,7 +16,8 @@ import numpy as np
 import torch
 
 import hamnet
-from common import counted, measure, parse_args, print_footer, print_header, print_table, scipy_rollout
+from common import counted, measure, parse_args, print_footer, print_header, print_table
+from original import scipy_rollout
 from hamnet.systems.nbody import NBody
 
 SEED = 0

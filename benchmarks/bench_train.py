@@ -14,9 +14,10 @@ import copy
 import dataclasses
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from common import HIDDEN, gemm_rate, measure, parse_args, print_footer, print_header, print_table, step_profile
+from original import OriginalHNN, full_batch_loop, l2_loss
 from hamnet import experiments
 from hamnet.data import Dataset
 from hamnet.experiments import RunConfig
@@ -35,43 +36,6 @@ QUICK_STEPS = {"spring": 200, "two-body": 500}
 HNN_PASSES = 6
 
 
-class OriginalMLP(nn.Module):
-    """The original `MLP`: input -> 200 -> 200 -> output, tanh, orthogonal weights, no last bias."""
-
-    def __init__(self, input_dim: int, output_dim: int):
-        super().__init__()
-        self.linear1 = nn.Linear(input_dim, HIDDEN)
-        self.linear2 = nn.Linear(HIDDEN, HIDDEN)
-        self.linear3 = nn.Linear(HIDDEN, output_dim, bias=False)
-        for layer in (self.linear1, self.linear2, self.linear3):
-            nn.init.orthogonal_(layer.weight)
-
-    def forward(self, x: Tensor) -> Tensor:
-        h = torch.tanh(self.linear1(x))
-        h = torch.tanh(self.linear2(h))
-        return self.linear3(h)
-
-
-class OriginalHNN(nn.Module):
-    """The original `HNN` with field_type='solenoidal': two outputs F1, F2; dx/dt = ∇F2 @ M^T."""
-
-    def __init__(self, input_dim: int):
-        super().__init__()
-        self.differentiable_model = OriginalMLP(input_dim, 2)
-        eye = torch.eye(input_dim)
-        self.register_buffer("M", torch.cat([eye[input_dim // 2:], -eye[: input_dim // 2]]))
-
-    def time_derivative(self, x: Tensor) -> Tensor:
-        """x: a tensor with requires_grad=True, [N, dim] -> [N, dim] (keeps the graph)."""
-        _, F2 = self.differentiable_model(x).split(1, 1)
-        dF2 = torch.autograd.grad(F2.sum(), x, create_graph=True)[0]
-        return dF2 @ self.M.t()
-
-
-def l2_loss(u: Tensor, v: Tensor) -> Tensor:
-    return (u - v).pow(2).mean()
-
-
 def reference_setup(data: Dataset, weight_decay: float) -> tuple[OriginalHNN, torch.optim.Optimizer,
                                                                   Tensor, Tensor, Tensor, Tensor]:
     """The original scripts' preamble: seeded model, Adam, float32 tensors (inputs require grad)."""
@@ -86,17 +50,7 @@ def reference_setup(data: Dataset, weight_decay: float) -> tuple[OriginalHNN, to
 def reference_spring(data: Dataset, steps: int) -> OriginalHNN:
     """The original spring/pendulum loop: full batch, full test set every step."""
     model, optim, x, test_x, dxdt, test_dxdt = reference_setup(data, weight_decay=1e-4)
-    stats: dict[str, list[float]] = {"train_loss": [], "test_loss": []}
-    for _ in range(steps):
-        dxdt_hat = model.time_derivative(x)
-        loss = l2_loss(dxdt, dxdt_hat)
-        loss.backward()
-        optim.step()
-        optim.zero_grad()
-        test_dxdt_hat = model.time_derivative(test_x)
-        test_loss = l2_loss(test_dxdt, test_dxdt_hat)
-        stats["train_loss"].append(loss.item())
-        stats["test_loss"].append(test_loss.item())
+    full_batch_loop(model, optim, x, dxdt, test_x, test_dxdt, steps)
     return model
 
 

@@ -1,4 +1,4 @@
-"""Shared helpers for the benchmarks: timing, machine description, GEMM rate, SciPy rollouts.
+"""Shared helpers for the benchmarks: timing, machine description, GEMM rate.
 
 Every benchmark script runs the same work two ways (hamnet's path and an in-repo reference
 written the way the original HNN code did it) and prints ratios; see benchmarks/README.md.
@@ -193,23 +193,3 @@ def counted(fn: Callable[..., Any]) -> tuple[Callable[..., Any], list[int]]:
         return fn(*args)
 
     return wrapped, calls
-
-
-def scipy_rollout(field: Callable[[np.ndarray], np.ndarray], x0: np.ndarray, t: np.ndarray,
-                  rtol: float, atol: float) -> tuple[np.ndarray, float]:
-    """The original code's way: `solve_ivp` (RK45) one trajectory at a time, field on one state.
-
-    field: y[dim] -> dy/dt[dim];  x0: [k, dim];  t: [T].
-    Returns (states [T, k, dim], mean field evaluations per trajectory).
-    """
-    from scipy.integrate import solve_ivp  # the `bench` extra
-
-    paths, evaluations = [], []
-    for y0 in x0:
-        solution = solve_ivp(lambda _t, y: field(y), (float(t[0]), float(t[-1])), y0, t_eval=t,
-                             method="RK45", rtol=rtol, atol=atol)
-        if not solution.success:
-            raise RuntimeError(f"solve_ivp failed: {solution.message}")
-        paths.append(solution.y.T)
-        evaluations.append(solution.nfev)
-    return np.stack(paths, axis=1), float(np.mean(evaluations))
