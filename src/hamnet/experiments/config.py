@@ -72,8 +72,8 @@ class RunConfig:
                  precision: str | None = None) -> "RunConfig":
         """The config of `preset` for `task` (raises on unknown task, model or preset).
 
-        `steps`, `lr` and `precision` override the preset's training settings; `objective` its objective
-        (then with `objective_options`, else the objective's defaults), `objective_options`
+        `steps`, `lr` and `precision` override the preset's training settings; `objective`
+        its objective (then with `objective_options`, else the objective's defaults), `objective_options`
         alone its objective's settings; `system_options` build the task's system (a file
         task: `hamnet.systems.measured.OPTIONS`), `recipe` and `protocol` override fields of
         its data recipe and evaluation protocol.

@@ -1,10 +1,11 @@
-"""The arithmetic of a training step: fp32 throughout, or bf16 matrix products.
+"""The arithmetic of a training step: fp32 throughout, or bf16 hidden-layer products.
 
-`bf16` is mixed precision: the weights, Adam's moments and every elementwise operation stay
-in float32 (the MLP casts each matrix product's result back: `hamnet.models.mlp`); only
-the matrix products, forward and backward, run in bfloat16 under `torch.autocast`. That
-pays where the hardware multiplies bfloat16 natively: CPUs with AVX512-BF16 or AMX, and
-CUDA GPUs that support it. Elsewhere bfloat16 is emulated and slower, so it is refused.
+`bf16` is mixed precision: only the products between an MLP's hidden layers, forward and
+backward, run in bfloat16 under `torch.autocast`; the weights, Adam's moments, every
+elementwise operation and the first and last layers stay float32 (`hamnet.models.mlp`
+casts each product's result back and keeps autocast off at the network's ends). That pays
+where the hardware multiplies bfloat16 natively: CPUs with AVX512-BF16 or AMX, and CUDA
+GPUs that support it. Elsewhere bfloat16 is emulated and slower, so it is refused.
 Evaluation is unaffected: metrics are computed in float64 from the float32 weights.
 """
 
