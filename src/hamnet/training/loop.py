@@ -3,7 +3,9 @@
 One loop for one run or a stack of runs (`RunStack`; a single run is a stack of one).
 Readable top to bottom: sample each run's batch, step, record the losses; every
 `eval_every` steps check for divergence and evaluate the test losses; every
-`checkpoint_every` steps write each run's checkpoint.
+`checkpoint_every` steps write each run's checkpoint. Batches are drawn, and the losses
+recorded, on the models' device: on a GPU a step does not wait for the host, which reads
+the losses back at evaluations and checkpoints only.
 """
 
 from __future__ import annotations
@@ -72,9 +74,9 @@ def train(
     train_x, test_x = stack.stack_data(train_data), stack.stack_data(test_data)
     optimizer = adam(stack.parameters, settings)
     n = train_data[0][0].shape[0]
-    samplers = [BatchSampler(n, settings.batch_size, torch.Generator().manual_seed(seed), settings.batch_order)
+    samplers = [BatchSampler(n, settings.batch_size, torch.Generator(device).manual_seed(seed), settings.batch_order)
                 for seed in seeds]
-    losses = torch.empty(settings.steps, runs, dtype=torch.float64)
+    losses = torch.empty(settings.steps, runs, dtype=torch.float64, device=device)  # read back at evaluations only
     histories = [TrainHistory() for _ in range(runs)]
     start_step = _resume(stack, optimizer, samplers, losses, histories, checkpoints) if resume and checkpoints else 0
     names = [f"batch seed {seed}" for seed in seeds] if runs > 1 else None
@@ -109,6 +111,7 @@ def train(
                 on_step(done)
     _add_seconds(histories, time.perf_counter() - clock)
     stack.write_back()
+    losses = losses.cpu()
     for r, history in enumerate(histories):
         history.train_loss = losses[:, r].tolist()
     return histories
@@ -132,7 +135,7 @@ def _save(stack: RunStack, optimizer: torch.optim.Optimizer, samplers: list[Batc
           histories: list[TrainHistory], paths: list[Path], step: int) -> None:
     for r, path in enumerate(paths):
         model, optimizer_state = stack.run_state(r, optimizer)
-        Checkpoint(step, model, optimizer_state, samplers[r].state_dict(), losses[:step, r].clone(),
+        Checkpoint(step, model, optimizer_state, samplers[r].state_dict(), losses[:step, r].to("cpu", copy=True),
                    histories[r]).save(path)
 
 
