@@ -214,8 +214,8 @@ CASES = [
     case("reproduce-precision-unknown", "reproduce --precision half --out {d}/out", "precision must be one of"),
     case("train-precision-bf16-unsupported", f"{SPRING} --precision bf16", "precision bf16 needs native bfloat16",
          "use fp32", marks=(NO_BF16,)),
-    case("train-precision-bf16-pixels", "train --task pixel-pendulum --model hnn --preset quick --precision bf16 "
-         "--out {d}/run", "autoencoder on frames", marks=(BF16,)),
+    case("train-precision-bf16-keypoints", "train --task pixel-two-body --model hnn --preset quick --precision bf16 "
+         "--out {d}/run", "keypoints encoder", "fp32 only", marks=(BF16,)),
     case("reproduce-steps-0", "reproduce --steps 0 --out {d}/out", "--steps must be between 1 and"),
     case("reproduce-lr-nan", "reproduce --lr nan --out {d}/out", "--lr must be a positive finite number"),
     case("reproduce-lr-negative", "reproduce --lr -1 --out {d}/out", "--lr must be a positive finite number"),

@@ -19,7 +19,7 @@ from hamnet.errors import InvalidValueError
 from hamnet.experiments import RunConfig
 from hamnet.models import build
 from hamnet.objectives import DerivativeMSE
-from hamnet.pipeline import build_data, build_model, train_run
+from hamnet.pipeline import build_data, build_model, build_objective, train_run
 from hamnet.training import TrainSettings, check_precision, train, train_one
 from hamnet.training import precision as precision_module
 
@@ -148,6 +148,28 @@ def test_bf16_is_refused_where_the_cpu_lacks_it(monkeypatch: pytest.MonkeyPatch)
                   show_progress=False)
 
 
-def test_bf16_is_refused_for_frames() -> None:
-    with pytest.raises(InvalidValueError, match="autoencoder on frames, which runs in fp32 only"):
-        RunConfig.for_task("pixel-pendulum", "hnn", preset="quick", precision="bf16")
+def test_bf16_is_refused_for_the_keypoints_encoder() -> None:
+    with pytest.raises(InvalidValueError, match="keypoints encoder .convolutions. trains in fp32 only"):
+        RunConfig.for_task("pixel-two-body", "hnn", preset="quick", precision="bf16")
+
+
+def test_bf16_autoencoder_keeps_the_latent_layers_and_everything_elementwise_in_float32() -> None:
+    """The pixel model: frames [16, 1568] through the MLP autoencoder (hidden 200) and a
+    latent HNN (2 latents, hidden 200). Products with the latent size (2) on an operand are
+    the layers touching the latent states and stay float32; the rest (sizes 16, 200, 1568
+    only) run in bfloat16."""
+    config = RunConfig.for_task("pixel-pendulum", "hnn", preset="quick")
+    model = build_model(config)
+    obs_dim = config.system().observation_dim
+    generator = torch.Generator().manual_seed(0)
+    batch = (0.5 * torch.rand(16, obs_dim, generator=generator), 0.5 * torch.rand(16, obs_dim, generator=generator))
+    objective = build_objective(config)
+    with OpDtypes() as recorded:
+        with precision_module.autocast("bf16", "cpu"):
+            loss = objective.loss(model, *batch)
+        loss.backward()
+    products = [(dtypes, 2 not in sizes) for name, dtypes, sizes in recorded.calls if name in MATRIX_PRODUCTS]
+    elementwise = [dtypes for name, dtypes, _ in recorded.calls if name in ELEMENTWISE | {"relu", "threshold_backward"}]
+    assert any(inner for _, inner in products) and any(not inner for _, inner in products)
+    assert all(dtypes == ({torch.bfloat16} if inner else {torch.float32}) for dtypes, inner in products)
+    assert elementwise and all(dtypes == {torch.float32} for dtypes in elementwise)

@@ -67,7 +67,7 @@ Reference = typer.Option(None, help="--data: score rollouts against the held-out
 REFERENCES = ("samples", "flow")
 Precision = typer.Option(None, help="Arithmetic of the training steps: fp32 (default) or bf16 (the products "
                                     "between hidden layers in bfloat16, the rest in float32; CPUs with "
-                                    "AVX512-BF16 or AMX, and GPUs; state tasks; docs/precision.md).")
+                                    "AVX512-BF16 or AMX, and GPUs; docs/precision.md).")
 
 
 def _name_list(listed: str | None, option: str) -> list[str] | None:

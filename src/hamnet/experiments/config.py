@@ -133,9 +133,9 @@ class RunConfig:
             raise InvalidValueError(f"hidden sizes must be positive integers, got {list(self.hidden)}")
         _check_fields("train", dataclasses.asdict(self.train), TrainSettings())
         self.train.validate()
-        if self.train.precision != "fp32" and system.observation_dim is not None:
-            raise InvalidValueError(f"precision {self.train.precision}: task {self.task!r} trains an autoencoder "
-                                    "on frames, which runs in fp32 only")
+        if self.train.precision != "fp32" and self.encoder == "keypoints":
+            raise InvalidValueError(f"precision {self.train.precision}: the keypoints encoder (convolutions) "
+                                    "trains in fp32 only")
         if system.recipe is not None:
             _check_fields("recipe", self.recipe, system.recipe)
         _check_fields("protocol", self.protocol, system.energy_protocol)

@@ -15,6 +15,7 @@ from torch import Tensor, nn
 from ..errors import InvalidValueError
 from .base import DynamicsModel
 from .keypoints import KeypointEncoder, check_keypoint_latent
+from .mlp import affine
 
 
 #: Encoders an autoencoder may have (`RunConfig.encoder`).
@@ -53,22 +54,26 @@ class Autoencoder(nn.Module):
                 nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
 
     @staticmethod
-    def _run(layers: nn.ModuleList, x: Tensor) -> Tensor:
+    def _run(layers: nn.ModuleList, x: Tensor, from_latent: bool) -> Tensor:
+        """The MLP half from observations to latents, or back (`from_latent`). Under bf16
+        autocast every product runs in bfloat16 except those of the layer touching the latent
+        (its states stay float32, as a state model's: `hamnet.models.mlp`); the pixels'
+        layers may round, as frames hold 8-bit intensities anyway."""
         if len(layers) == 1:  # a linear encoder
-            return layers[0](x)
+            return affine(x, layers[0], inner=False)
         first, *residual, last = layers
-        h = torch.relu(first(x))
+        h = torch.relu(affine(x, first, inner=not from_latent))
         for layer in residual:
-            h = h + torch.relu(layer(h))
-        return last(h)
+            h = h + torch.relu(affine(h, layer, inner=True))
+        return affine(h, last, inner=from_latent)
 
     def encode(self, obs: Tensor) -> Tensor:
         if isinstance(self.encoder, KeypointEncoder):
             return self.encoder(obs)
-        return self._run(self.encoder, obs)
+        return self._run(self.encoder, obs, from_latent=False)
 
     def decode(self, z: Tensor) -> Tensor:
-        return self._run(self.decoder, z)
+        return self._run(self.decoder, z, from_latent=True)
 
 
 class LatentModel(DynamicsModel):

@@ -10,10 +10,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 
-def _affine(x: Tensor, layer: nn.Linear, inner: bool) -> Tensor:
-    """W x + b in x's dtype. Under autocast an `inner` layer's product alone runs in the
-    lower precision (the bias is added, and its gradient summed over the batch, in x's
-    dtype); the layers at the network's ends stay in x's dtype."""
+def affine(x: Tensor, layer: nn.Linear, inner: bool) -> Tensor:
+    """W x + b in x's dtype. Under autocast (`hamnet.training.precision`) an `inner`
+    layer's product alone runs in the lower precision (the bias is added, and its gradient
+    summed over the batch, in x's dtype); other layers stay in x's dtype throughout."""
     if torch.is_autocast_enabled(x.device.type):
         if not inner:
             with torch.autocast(x.device.type, enabled=False):
@@ -24,7 +24,7 @@ def _affine(x: Tensor, layer: nn.Linear, inner: bool) -> Tensor:
 
 
 def _product(a: Tensor, b: Tensor, inner: bool) -> Tensor:
-    """a @ b in a's dtype; under autocast in the lower precision only if `inner` (`_affine`)."""
+    """a @ b in a's dtype; under autocast in the lower precision only if `inner` (`affine`)."""
     if not inner and torch.is_autocast_enabled(a.device.type):
         with torch.autocast(a.device.type, enabled=False):
             return a @ b
@@ -65,7 +65,7 @@ class MLP(nn.Module):
                 nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
 
     def forward(self, x: Tensor) -> Tensor:
-        return _affine(self._hidden(x)[0], self.output_layer, inner=False)
+        return affine(self._hidden(x)[0], self.output_layer, inner=False)
 
     def value_and_input_gradient(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """For a scalar output (out_dim = 1): (f(x) [...], ∂f/∂x [..., in_dim]).
@@ -76,7 +76,7 @@ class MLP(nn.Module):
         (one ordinary backward trains through it) and works under `torch.func.vmap`.
         """
         last, activations = self._hidden(x)
-        value = _affine(last, self.output_layer, inner=False).squeeze(-1)
+        value = affine(last, self.output_layer, inner=False).squeeze(-1)
         return value, self._input_gradient(last, activations)
 
     def input_gradient(self, x: Tensor) -> Tensor:
@@ -89,7 +89,7 @@ class MLP(nn.Module):
         without nn.Module's call machinery, which a rollout would pay at every evaluation)."""
         activations = []
         for k, (layer, residual) in enumerate(zip(self.hidden_layers, self.residual)):
-            h = self.activation(_affine(x, layer, inner=k > 0))
+            h = self.activation(affine(x, layer, inner=k > 0))
             activations.append(h)
             x = x + h if residual else h
         return x, activations
@@ -115,13 +115,13 @@ class MLP(nn.Module):
         activations, pre_jacobians = [], []
         for k, (layer, residual) in enumerate(zip(self.hidden_layers, self.residual)):
             pre_jacobian = _product(layer.weight, jacobian, inner=False)  # A_k [b, d_k, n]
-            h = self.activation(_affine(x, layer, inner=k > 0))
+            h = self.activation(affine(x, layer, inner=k > 0))
             activations.append(h)
             pre_jacobians.append(pre_jacobian)
             through = self._derivative(h).unsqueeze(-1) * pre_jacobian  # ∂h_k/∂x
             jacobian = jacobian + through if residual else through
             x = x + h if residual else h
-        value = _affine(x, self.output_layer, inner=False).squeeze(-1)
+        value = affine(x, self.output_layer, inner=False).squeeze(-1)
         delta = self.output_layer.weight[0].expand_as(x)
         hessian = x.new_zeros(x.shape[0], jacobian.shape[-1], jacobian.shape[-1])
         for k in range(len(self.hidden_layers) - 1, -1, -1):
