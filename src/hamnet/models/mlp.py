@@ -3,6 +3,7 @@ optionally residual hidden layers (the D-HNN paper's: h = h + tanh(W h + b))."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import torch
@@ -14,21 +15,23 @@ def affine(x: Tensor, layer: nn.Linear, inner: bool) -> Tensor:
     """W x + b in x's dtype. Under autocast (`hamnet.training.precision`) an `inner`
     layer's product alone runs in the lower precision (the bias is added, and its gradient
     summed over the batch, in x's dtype); other layers stay in x's dtype throughout."""
-    if torch.is_autocast_enabled(x.device.type):
-        if not inner:
-            with torch.autocast(x.device.type, enabled=False):
-                return F.linear(x, layer.weight, layer.bias)
-        if layer.bias is not None:
-            return F.linear(x, layer.weight).to(x.dtype) + layer.bias
-    return F.linear(x, layer.weight, layer.bias).to(x.dtype)
+    if inner and layer.bias is not None and torch.is_autocast_enabled(x.device.type):
+        return F.linear(x, layer.weight).to(x.dtype) + layer.bias
+    with _exact_unless(inner, x):
+        return F.linear(x, layer.weight, layer.bias).to(x.dtype)
 
 
 def _product(a: Tensor, b: Tensor, inner: bool) -> Tensor:
     """a @ b in a's dtype; under autocast in the lower precision only if `inner` (`affine`)."""
-    if not inner and torch.is_autocast_enabled(a.device.type):
-        with torch.autocast(a.device.type, enabled=False):
-            return a @ b
-    return (a @ b).to(a.dtype)
+    with _exact_unless(inner, a):
+        return (a @ b).to(a.dtype)
+
+
+def _exact_unless(inner: bool, x: Tensor) -> contextlib.AbstractContextManager:
+    """Autocast switched off on x's device for a product that is not `inner`; else as it is."""
+    if inner or not torch.is_autocast_enabled(x.device.type):
+        return contextlib.nullcontext()
+    return torch.autocast(x.device.type, enabled=False)
 
 
 class MLP(nn.Module):
