@@ -30,9 +30,16 @@ from conftest import run_cli
 QUICK_SPRING = ["reproduce", "--quick", "--tasks", "spring", "--steps", "450", "--jobs", "2"]
 
 
+#: Runs `python -m hamnet` with Ctrl-C raising KeyboardInterrupt, as at a terminal, even where
+#: the test run itself started with SIGINT ignored (a background job of a script), which
+#: its children would otherwise inherit.
+AS_AT_A_TERMINAL = ("import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                    "runpy.run_module('hamnet', run_name='__main__', alter_sys=True)")
+
+
 def cli_process(*args: str, **kwargs) -> subprocess.Popen:
     """`python -m hamnet ARGS` started in the background (stdout/stderr captured)."""
-    return subprocess.Popen([sys.executable, "-m", "hamnet", *args], stdout=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-c", AS_AT_A_TERMINAL, *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=dict(os.environ, CI="true"), **kwargs)
 
 
