@@ -28,6 +28,13 @@ class BatchSampler:
         self.device = generator.device
         self.order, self.position = torch.empty(0, dtype=torch.long, device=self.device), 0
 
+    @property
+    def fixed_size(self) -> bool:
+        """Whether every batch has the same size (a random order, the full batch, or
+        sequential slices that divide N)."""
+        full = self.batch_size is None or self.batch_size >= self.n
+        return full or self.shuffle or self.n % self.batch_size == 0
+
     def next(self) -> Tensor | None:
         """Row indices of the next batch [≤ batch_size] (None: the full batch)."""
         if self.batch_size is None or self.batch_size >= self.n:

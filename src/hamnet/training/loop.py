@@ -5,7 +5,8 @@ Readable top to bottom: sample each run's batch, step, record the losses; every
 `eval_every` steps check for divergence and evaluate the test losses; every
 `checkpoint_every` steps write each run's checkpoint. Batches are drawn, and the losses
 recorded, on the models' device: on a GPU a step does not wait for the host, which reads
-the losses back at evaluations and checkpoints only.
+the losses back at evaluations and checkpoints only, and the whole step (forward, double
+backward, Adam) is replayed as one CUDA graph (`hamnet.training.graphs`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ..progress import progress_bar
 from .batches import BatchSampler
 from .checkpoint import Checkpoint
 from .denormals import flush_denormals
+from .graphs import Step, StepRunner, graph_for
 from .precision import autocast, check_precision
 from .settings import TrainHistory, TrainSettings
 from .stack import RunStack
@@ -31,9 +33,27 @@ from .stack import RunStack
 StepCallback = Callable[[int], None]
 
 
-def adam(parameters: Iterable[Tensor], settings: TrainSettings) -> torch.optim.Adam:
-    """The paper's optimiser, with PyTorch's fused (single-kernel) update."""
-    return torch.optim.Adam(parameters, lr=settings.lr, weight_decay=settings.weight_decay, fused=True)
+def adam(parameters: Iterable[Tensor], settings: TrainSettings, capturable: bool = False) -> torch.optim.Adam:
+    """The paper's optimiser, with PyTorch's fused (single-kernel) update; `capturable`:
+    its step count kept on the device, as a CUDA graph needs."""
+    return torch.optim.Adam(parameters, lr=settings.lr, weight_decay=settings.weight_decay, fused=True,
+                            capturable=capturable)
+
+
+def training_step(stack: RunStack, optimizer: torch.optim.Optimizer, train_x: tuple[Tensor, ...], precision: str,
+                  device: str) -> Step:
+    """One optimisation step of every run: `step(*indices)` trains run r on the rows
+    `indices[r]` [B] of its data (no indices: the full batch) and returns the runs' losses
+    [R], detached. It reads only its arguments and the models' state, so it can be replayed."""
+    def step(*indices: Tensor) -> Tensor:
+        batch = stack.rows(train_x, list(indices) if indices else [None] * stack.size)
+        with autocast(precision, device):
+            run_losses = stack.losses(batch)
+        optimizer.zero_grad(set_to_none=True)
+        run_losses.sum().backward()
+        optimizer.step()
+        return run_losses.detach()
+    return step
 
 
 def train(
@@ -47,6 +67,7 @@ def train(
     resume: bool = False,
     show_progress: bool | None = None,
     on_step: StepCallback | None = None,
+    graphs: bool = True,
 ) -> list[TrainHistory]:
     """Train `models` (one, or several of one class and shape, stacked) in place, run r
     minimising `objective` (default: derivative MSE) on `train_data[r]`.
@@ -59,7 +80,9 @@ def train(
     each step. Returns one history per run (a stack's wall time shared equally). Raises
     `TrainingDivergedError` naming the first step (and run) whose loss is not finite.
     The training steps run in `settings.precision` (`hamnet.training.precision`; refused
-    where the models' device lacks it); the test losses in the models' own dtype.
+    where the models' device lacks it); the test losses in the models' own dtype. On a CUDA
+    device, with `graphs`, the step is replayed as a CUDA graph where every batch has one
+    shape (`hamnet.training.graphs`).
     """
     settings.validate()
     runs = len(models)
@@ -72,26 +95,24 @@ def train(
     check_precision(settings.precision, device)
     stack = RunStack(models, objective)
     train_x, test_x = stack.stack_data(train_data), stack.stack_data(test_data)
-    optimizer = adam(stack.parameters, settings)
     n = train_data[0][0].shape[0]
     samplers = [BatchSampler(n, settings.batch_size, torch.Generator(device).manual_seed(seed), settings.batch_order)
                 for seed in seeds]
+    graph = graph_for(device, samplers[0].fixed_size) if graphs else None
+    optimizer = adam(stack.parameters, settings, capturable=graph is not None)
     losses = torch.empty(settings.steps, runs, dtype=torch.float64, device=device)  # read back at evaluations only
     histories = [TrainHistory() for _ in range(runs)]
     start_step = _resume(stack, optimizer, samplers, losses, histories, checkpoints) if resume and checkpoints else 0
     names = [f"batch seed {seed}" for seed in seeds] if runs > 1 else None
     label = f"train {models[0].kind}" + (f" ×{runs}" if runs > 1 else "")
 
+    run_step = StepRunner(training_step(stack, optimizer, train_x, settings.precision, device), graph)
+
     clock = time.perf_counter()
     with flush_denormals(), progress_bar(settings.steps - start_step, label, show_progress) as advance:
         for step in range(start_step, settings.steps):
-            batch = stack.rows(train_x, [sampler.next() for sampler in samplers])
-            with autocast(settings.precision, device):
-                run_losses = stack.losses(batch)
-            optimizer.zero_grad(set_to_none=True)
-            run_losses.sum().backward()
-            optimizer.step()
-            losses[step] = run_losses.detach()
+            indices = [sampler.next() for sampler in samplers]
+            losses[step] = run_step(*(indices if indices[0] is not None else ()))
             done, status = step + 1, ""
             if done % settings.eval_every == 0 or done == settings.steps:
                 check_finite(losses, step, names)
@@ -120,10 +141,10 @@ def train(
 def train_one(model: DynamicsModel, train_data: tuple[Tensor, ...], test_data: tuple[Tensor, ...],
               settings: TrainSettings, seed: int, objective: Objective | None = None,
               checkpoint: Path | None = None, resume: bool = False, show_progress: bool | None = None,
-              on_step: StepCallback | None = None) -> TrainHistory:
+              on_step: StepCallback | None = None, graphs: bool = True) -> TrainHistory:
     """`train` for a single run (a stack of one)."""
     return train([model], [train_data], [test_data], settings, [seed], objective,
-                 [checkpoint] if checkpoint is not None else None, resume, show_progress, on_step)[0]
+                 [checkpoint] if checkpoint is not None else None, resume, show_progress, on_step, graphs)[0]
 
 
 def _add_seconds(histories: list[TrainHistory], seconds: float) -> None:
