@@ -12,7 +12,8 @@ import torch
 from PIL import Image
 
 import hamnet
-from hamnet.data.pixels import FRAME_SIZE, OBS_SIZE, SIDE, pixel_pendulum_dataset, preprocess_frame, render_episodes
+from hamnet.data.pixels import (FRAME_SIZE, OBS_SIZE, SIDE, pixel_pendulum_dataset, preprocess_frame, render_episodes,
+                               render_from)
 from hamnet.experiments import RunConfig
 from hamnet.pipeline import build_data, evaluate_run, plot_run, train_run
 from hamnet.systems.pixel_pendulum import PixelRecipe
@@ -33,6 +34,16 @@ def test_rendering_is_headless_and_preprocessing_shapes() -> None:
     assert frames.max() <= 127 and frames.min() == 0  # red − green: rod 127, background 0
     assert (frames > 60).sum(axis=(-2, -1)).min() > 20  # the rod is visible in every frame
     assert np.abs(coords[:, 0, 0]).max() < np.pi / 6 and np.abs(coords[:, 0, 1]).max() <= 0.25
+
+
+def test_episodes_rendered_by_several_processes_equal_one_process_frames() -> None:
+    """Each episode is rendered from its own initial state, so splitting them among worker
+    processes changes nothing: frames and coordinates bit-identical."""
+    initial = np.array([[0.1, -0.5], [-0.3, 0.2], [0.45, 0.9]])
+    alone = render_from(initial, 4, seed=0, show_progress=False, workers=1)
+    split = render_from(initial, 4, seed=0, show_progress=False, workers=2)
+    assert np.array_equal(alone[0], split[0]) and np.array_equal(alone[1], split[1])
+    assert not np.array_equal(alone[0][0], alone[0][1])  # the episodes differ: the order is checked
 
 
 def test_preprocess_rejects_non_square_frames() -> None:

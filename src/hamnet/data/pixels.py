@@ -14,6 +14,8 @@ y ∈ [-1.232, 0.264]; the rod is 1.0 long plus a 0.1 end cap, hanging down), ke
 green (the rod is (204, 77, 77), the background white, so only the rod survives, at 127),
 resize to 28×28 with Pillow's `recipe.resize` filter (default bilinear, as the original's
 `scipy.misc.imresize`) and divide by 255 as the paper did: values lie in [0, 0.5].
+Episodes are rendered side by side by worker processes when there are enough frames
+(`render_from`), identically to one process.
 
 Observations. A still frame has no velocity, so an observation stacks two consecutive
 frames: x_t = (frame_t, frame_{t+1}), 2·784 = 1568 values. A training pair is
@@ -38,6 +40,7 @@ import math
 import os
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import torch
@@ -45,6 +48,7 @@ from PIL import Image
 from torch import Tensor
 
 from ..errors import InvalidValueError
+from ..jobs import JobPool, usable_cores
 from ..systems.pixel_pendulum import PixelRecipe
 from ..progress import progress_bar
 from .cache import cached
@@ -58,6 +62,8 @@ OBS_SIZE = 2 * FRAME_SIZE  # 1568: two stacked frames
 MAX_INITIAL_ANGLE = math.pi / 6
 MAX_INITIAL_SPEED = 1.0  # rad/s, Gym's reset range
 MOMENTUM_SCALE = 0.25  # p = 0.25·θ̇ (the paper's choice)
+#: Frames worth one more render process (a frame ~2.5 ms; a process ~3 s to start).
+FRAMES_PER_WORKER = 2000
 #: The paper's energy episode (`paper_energy_episode`): 200 observations from (θ from hanging,
 #: θ̇ in rad/s) = the state that `sample_gym(seed=1, min_angle=π/11, max_angle=π/10)` started
 #: from under the Gym of 2019, whose `seeding.np_random(1)` seeded a NumPy `RandomState` with
@@ -145,35 +151,62 @@ def render_episodes(n_episodes: int, n_frames: int, seed: int, show_progress: bo
 
 
 def render_from(initial: np.ndarray, n_frames: int, seed: int, show_progress: bool | None = None,
-                recipe: PixelRecipe = PixelRecipe()) -> tuple[np.ndarray, np.ndarray]:
+                recipe: PixelRecipe = PixelRecipe(), workers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Episodes of `n_frames` frames from the states `initial` [E, 2] (θ from hanging in rad,
-    θ̇ in rad/s); returns what `render_episodes` does. `seed` seeds Gym's reset."""
+    θ̇ in rad/s); returns what `render_episodes` does. `seed` seeds Gym's reset.
+
+    Episodes are independent, so they are rendered by `workers` processes side by side
+    (default: one per `FRAMES_PER_WORKER` frames, at most one per usable core), with
+    frames identical to one process's.
+    """
+    n_episodes = initial.shape[0]
+    if workers is None:
+        workers = max(1, min(usable_cores(), n_episodes * n_frames // FRAMES_PER_WORKER))
+    frames = np.empty((n_episodes, n_frames, SIDE, SIDE), dtype=np.uint8)
+    states = np.empty((n_episodes, n_frames, 2), dtype=np.float64)
+    with progress_bar(n_episodes, f"render {ENV_ID}", show_progress) as advance:
+        if workers == 1:
+            frames[:], states[:] = _render_episodes(initial, n_frames, seed, recipe, advance)
+        else:
+            chunks = np.array_split(np.arange(n_episodes), min(n_episodes, 4 * workers))
+            with JobPool(workers) as pool:
+                for k, rows in enumerate(chunks):
+                    pool.add(k, -k, _render_episodes, initial[rows], n_frames, seed, recipe)
+                for k, future in pool.finished():
+                    frames[chunks[k]], states[chunks[k]] = future.result()
+                    advance(len(chunks[k]))
+    coords = (states - np.array([math.pi, 0.0])) * np.array([1.0, MOMENTUM_SCALE])
+    return frames, coords
+
+
+def _render_episodes(initial: np.ndarray, n_frames: int, seed: int, recipe: PixelRecipe,
+                     advance: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """One process's share of `render_from`: (frames [E, F, 28, 28] uint8, Gym's states
+    [E, F, 2]); `advance(1)` after each episode."""
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # headless: before pygame starts
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     import gymnasium
 
-    n_episodes = initial.shape[0]
-    frames = np.empty((n_episodes, n_frames, SIDE, SIDE), dtype=np.uint8)
-    states = np.empty((n_episodes, n_frames, 2), dtype=np.float64)
+    frames = np.empty((initial.shape[0], n_frames, SIDE, SIDE), dtype=np.uint8)
+    states = np.empty((initial.shape[0], n_frames, 2), dtype=np.float64)
     zero_torque = np.zeros(1, dtype=np.float32)
     env = gymnasium.make(ENV_ID, render_mode="rgb_array")
     pendulum = env.unwrapped
     try:
-        with progress_bar(n_episodes, f"render {ENV_ID}", show_progress) as advance:
-            for episode in range(n_episodes):
-                env.reset(seed=seed)
-                pendulum.state = initial[episode] + np.array([math.pi, 0.0])
-                for t in range(n_frames):
-                    states[episode, t] = pendulum.state
-                    pendulum.last_u = None  # no torque arrow (it is empty at zero torque)
-                    frames[episode, t] = preprocess_frame(env.render(), recipe)
-                    if t + 1 < n_frames:
-                        env.step(zero_torque)
+        for episode in range(initial.shape[0]):
+            env.reset(seed=seed)
+            pendulum.state = initial[episode] + np.array([math.pi, 0.0])
+            for t in range(n_frames):
+                states[episode, t] = pendulum.state
+                pendulum.last_u = None  # no torque arrow (it is empty at zero torque)
+                frames[episode, t] = preprocess_frame(env.render(), recipe)
+                if t + 1 < n_frames:
+                    env.step(zero_torque)
+            if advance is not None:
                 advance(1)
     finally:
         env.close()
-    coords = (states - np.array([math.pi, 0.0])) * np.array([1.0, MOMENTUM_SCALE])
-    return frames, coords
+    return frames, states
 
 
 def paper_energy_episode(recipe: PixelRecipe, use_cache: bool = True) -> tuple[Tensor, Tensor]:
