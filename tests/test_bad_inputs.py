@@ -416,7 +416,7 @@ CASES = [
     case("simulate-unpaired-names", "simulate --hamiltonian p**2 --coords q1,q2 --momenta p --out {d}/s.npz",
          "2 coordinates", "1 momenta"),
     case("simulate-blow-up", "simulate --hamiltonian p**2/2-q**4 --box 1,2 --out {d}/s.npz",
-         "leave the finite numbers"),
+         "diverge (leave the finite numbers"),
     case("train-data-reference", f"train --data {{d}}/x.csv --reference truth {TO_RUN}",
          "--reference must be one of samples, flow", prepare=user_files),
     case("train-data-flow-without-energy", f"train --data {{d}}/x.csv --reference flow {TO_RUN}",

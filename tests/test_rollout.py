@@ -54,3 +54,35 @@ def test_dopri5_controls_each_trajectory_and_marks_blow_up() -> None:
     xs = hamnet.rollout(lambda x: x**2, x0, t).squeeze(-1)
     torch.testing.assert_close(xs[:, 0], 0.5 / (1 - 0.5 * t), rtol=1e-8, atol=0)
     assert xs[1, 1] == pytest.approx(4.0, rel=1e-8) and bool(xs[2:, 1].isnan().all())
+
+
+def test_dopri5_stops_a_trajectory_that_grows_past_the_limit() -> None:
+    """x' = x: e^t is followed to 1e29 (to 1e-6 relative: the steps' tolerance of 1e-9,
+    which e^t carries along unshrunk, summed over the steps) and counted as diverged, NaN,
+    once it has grown 1e30-fold (t > 69.08). The limit counts from a start of at least 1:
+    from 1e-6 the trajectory is followed to 5.5e28 at t = 80 and stopped before t = 90."""
+    t = torch.tensor([0.0, 40.0, 68.0, 70.0, 80.0, 90.0], dtype=torch.float64)
+    x0 = torch.tensor([[1.0], [1e-6]], dtype=torch.float64)
+    xs = hamnet.rollout(lambda x: x, x0, t, atol=1e-16).squeeze(-1)  # all relative: the start is 1e-6
+    torch.testing.assert_close(xs[:3, 0], torch.exp(t[:3]), rtol=1e-6, atol=0)
+    assert bool(xs[3:, 0].isnan().all())
+    torch.testing.assert_close(xs[:5, 1], 1e-6 * torch.exp(t[:5]), rtol=1e-6, atol=0)
+    assert bool(xs[5, 1].isnan())
+
+
+def test_a_diverging_trajectory_leaves_the_others_of_its_batch_alone() -> None:
+    """(a, b)' = (a b, 0): from (1, 1) a grows as e^t (1e30-fold at t = 69: diverged, NaN
+    from there), from (1, −1) it decays as e^(−t), followed to t = 1000 whatever the other
+    did (torchode alone stops the whole batch when e^t overflows at t = 710), and the
+    diverged one ends at once (~1400 steps of 6 calls to 1e30; to overflow ~10× more)."""
+    t = torch.linspace(0, 1000, 11, dtype=torch.float64)
+    calls = []
+
+    def f(x: torch.Tensor) -> torch.Tensor:
+        calls.append(len(x))
+        return torch.stack([x[:, 0] * x[:, 1], torch.zeros_like(x[:, 1])], dim=-1)
+
+    xs = hamnet.rollout(f, torch.tensor([[1.0, 1.0], [1.0, -1.0]], dtype=torch.float64), t)
+    assert bool(xs[1:, 0].isnan().all())
+    torch.testing.assert_close(xs[:, 1, 0], torch.exp(-t), rtol=1e-7, atol=1e-8)  # a few steps' atol of 1e-9
+    assert len(calls) < 20_000, len(calls)

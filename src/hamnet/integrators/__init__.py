@@ -112,9 +112,10 @@ def rollout(
     f: [b, dim] -> [b, dim];  x0: [b, dim];  t: [T] increasing (time units of the system).
     Returns [T, b, dim]. `dopri5` controls each trajectory's own step so that its worst
     coordinate meets rtol/atol; batching never loosens any trajectory's tolerance, and a
-    trajectory whose integration fails (a diverging learned field) comes back as NaN from
-    where it failed. Fixed-step methods step between the points of `t`, in equal steps no
-    longer than `step_size` if given; `leapfrog` and `yoshida4` need a field that says it
+    trajectory whose integration fails (a diverging learned field: it leaves the finite
+    numbers, or its largest coordinate grows past 1e30 times its start's, at least 1)
+    comes back as NaN from where it failed, leaving the others of its batch alone.
+    Fixed-step methods step between the points of `t`, in equal steps no longer than `step_size` if given; `leapfrog` and `yoshida4` need a field that says it
     is separable (`is_separable`). `implicit-midpoint` turns trajectories whose step does
     not converge into NaN and warns (`NonConvergenceWarning`).
     """
