@@ -34,7 +34,15 @@ class DynamicsModel(nn.Module):
 
     @property
     def dtype(self) -> torch.dtype:
-        return next(self.parameters()).dtype
+        """The parameters' dtype; kept, since a rollout asks at every field evaluation, and
+        renewed by `.to`, `.double()` and the like (all go through `_apply`)."""
+        if "_dtype" not in self.__dict__:
+            self.__dict__["_dtype"] = next(self.parameters()).dtype
+        return self.__dict__["_dtype"]
+
+    def _apply(self, fn: Any, recurse: bool = True) -> "DynamicsModel":
+        self.__dict__.pop("_dtype", None)
+        return super()._apply(fn, recurse)
 
     def time_derivative(self, x: Tensor) -> Tensor:
         """dx/dt.  x[batch, dim] (float32 or float64) -> [batch, dim] in x's dtype.

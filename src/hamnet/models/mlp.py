@@ -14,8 +14,11 @@ from torch import Tensor, nn
 def affine(x: Tensor, layer: nn.Linear, inner: bool) -> Tensor:
     """W x + b in x's dtype. Under autocast (`hamnet.training.precision`) an `inner`
     layer's product alone runs in the lower precision (the bias is added, and its gradient
-    summed over the batch, in x's dtype); other layers stay in x's dtype throughout."""
-    if inner and layer.bias is not None and torch.is_autocast_enabled(x.device.type):
+    summed over the batch, in x's dtype); other layers stay in x's dtype throughout.
+    Without autocast (every rollout) it is the bare product, as nothing is cast."""
+    if not torch.is_autocast_enabled(x.device.type):
+        return F.linear(x, layer.weight, layer.bias)
+    if inner and layer.bias is not None:
         return F.linear(x, layer.weight).to(x.dtype) + layer.bias
     with _exact_unless(inner, x):
         return F.linear(x, layer.weight, layer.bias).to(x.dtype)
@@ -23,15 +26,15 @@ def affine(x: Tensor, layer: nn.Linear, inner: bool) -> Tensor:
 
 def _product(a: Tensor, b: Tensor, inner: bool) -> Tensor:
     """a @ b in a's dtype; under autocast in the lower precision only if `inner` (`affine`)."""
+    if not torch.is_autocast_enabled(a.device.type):
+        return a @ b
     with _exact_unless(inner, a):
         return (a @ b).to(a.dtype)
 
 
 def _exact_unless(inner: bool, x: Tensor) -> contextlib.AbstractContextManager:
-    """Autocast switched off on x's device for a product that is not `inner`; else as it is."""
-    if inner or not torch.is_autocast_enabled(x.device.type):
-        return contextlib.nullcontext()
-    return torch.autocast(x.device.type, enabled=False)
+    """Under autocast: switched off on x's device for a product that is not `inner`; else as it is."""
+    return contextlib.nullcontext() if inner else torch.autocast(x.device.type, enabled=False)
 
 
 class MLP(nn.Module):
