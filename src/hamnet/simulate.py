@@ -11,6 +11,7 @@ from torch import Tensor
 from .data.trajectories import generate_trajectories
 from .errors import InvalidValueError
 from .expression import HamiltonianExpression
+from .integrators import GROWTH_LIMIT
 from .systems import System, TrajectoryRecipe
 
 #: Rounds of rejection sampling for an energy shell before giving up.
@@ -79,8 +80,8 @@ def simulate(expression: HamiltonianExpression, sampler: Sampler, n_trajectories
     t, states, dxdt = generate_trajectories(system, recipe, generator)
     blown = (~torch.isfinite(states).all(-1).all(-1) | ~torch.isfinite(dxdt).all(-1).all(-1)).nonzero()
     if blown.numel():
-        raise InvalidValueError(f"{blown.numel()} of {n_trajectories} trajectories of {expression.text!r} diverge (leave "
-                                f"the finite numbers, or grow 1e30-fold) before t = {t_end:g} (e.g. trajectory {int(blown[0])}); choose a "
-                                "smaller --box, an energy range, or a shorter --t-end")
+        raise InvalidValueError(f"{blown.numel()} of {n_trajectories} trajectories of {expression.text!r} diverge "
+                                f"(leave the finite numbers, or grow {GROWTH_LIMIT:.0e}-fold) before t = {t_end:g} (e.g. trajectory "
+                                f"{int(blown[0])}); choose a smaller --box, an energy range, or a shorter --t-end")
     noisy = states + noise * torch.randn(states.shape, generator=generator, dtype=torch.float64)
     return t, noisy, dxdt

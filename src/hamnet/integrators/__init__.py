@@ -17,7 +17,7 @@ from torch import Tensor
 
 from ..errors import InvalidValueError, UnknownNameError
 from .base import FixedStep, VectorField, integrate_fixed, owner_of
-from .dopri5 import dopri5
+from .dopri5 import GROWTH_LIMIT, dopri5
 from .euler import Euler
 from .implicit_midpoint import ImplicitMidpoint
 from .leapfrog import Leapfrog
@@ -113,10 +113,12 @@ def rollout(
     Returns [T, b, dim]. `dopri5` controls each trajectory's own step so that its worst
     coordinate meets rtol/atol; batching never loosens any trajectory's tolerance, and a
     trajectory whose integration fails (a diverging learned field: it leaves the finite
-    numbers, or its largest coordinate grows past 1e30 times its start's, at least 1)
-    comes back as NaN from where it failed, leaving the others of its batch alone.
-    Fixed-step methods step between the points of `t`, in equal steps no longer than `step_size` if given; `leapfrog` and `yoshida4` need a field that says it
-    is separable (`is_separable`). `implicit-midpoint` turns trajectories whose step does
+    numbers, or its largest coordinate grows past `GROWTH_LIMIT` = 1e30 times its start's,
+    at least 1) comes back as NaN from where it failed, leaving the others of its batch
+    alone.
+    Fixed-step methods step between the points of `t`, in equal steps no longer than
+    `step_size` if given; `leapfrog` and `yoshida4` need a field that says it is separable
+    (`is_separable`). `implicit-midpoint` turns trajectories whose step does
     not converge into NaN and warns (`NonConvergenceWarning`).
     """
     _check_arguments(f, x0, t, method, step_size, rtol, atol)
@@ -135,5 +137,5 @@ def rollout(
     return states
 
 
-__all__ = ["FIXED_STEP", "INTERPOLATING", "METHODS", "FixedStep", "NonConvergenceWarning", "check_method",
+__all__ = ["FIXED_STEP", "GROWTH_LIMIT", "INTERPOLATING", "METHODS", "FixedStep", "NonConvergenceWarning", "check_method",
            "is_separable", "rollout"]
