@@ -93,6 +93,18 @@ def test_frames_data_pair_up_and_reach_the_horizon(two_body) -> None:
     assert float((energy - energy[:, :1]).abs().max()) < 1e-6  # the true flow, conserved
 
 
+def test_windows_run_along_each_trajectory_and_one_step_windows_are_the_pairs(two_body) -> None:
+    (pairs,) = two_body.windows("train", 1)
+    assert torch.equal(pairs, torch.stack([two_body.x_train, two_body.x_next_train], dim=1))
+    k, observations = 4, TINY["n_frames"] - 1
+    (windows,) = two_body.windows("test", k)
+    assert windows.shape == (2 * (observations - k), k + 1, OBS_SIZE)
+    second = windows[observations - k]  # the second test trajectory's first window
+    assert torch.equal(second[:, :FRAME_SIZE], two_body.sequences["test"][1, :k + 1, :FRAME_SIZE])
+    with pytest.raises(hamnet.errors.InvalidValueError, match="more than 11 observations"):
+        two_body.windows("train", observations)
+
+
 def test_frames_recipe_rejects_what_cannot_work() -> None:
     with pytest.raises(hamnet.errors.InvalidValueError, match="n_frames"):
         FramesRecipe(n_trajectories=10, t_end=1.0, n_frames=2)

@@ -77,4 +77,5 @@ def frames_dataset(system: System, recipe: FramesRecipe, seed: int, use_cache: b
     x_test, x_next_test, c_test = consecutive_pairs(obs_test, coords_test)
     reference = stacked_observations(tensors["reference_frames"].to(torch.float32) / 255.0)
     return PixelData(x_train, x_next_train, x_test, x_next_test, c_train, c_test, reference,
-                     tensors["reference_coords"][:, :-1].contiguous(), info)
+                     tensors["reference_coords"][:, :-1].contiguous(), info,
+                     sequences={"train": obs_train, "test": obs_test})

@@ -85,6 +85,8 @@ class PixelData:
     in time order (for rollouts and GIFs), with episode_coords_test [E_test, F-1, 2].
     info: plain numbers (generation_seconds, seconds_per_frame). paper_episode: the episode
     the paper scored energy on (`paper_energy_episode`), (observations [T, 1568], coords [T, 2]).
+    sequences: per split ("train", "test"), every observation of each of its episodes in
+    time order, [E, T, 1568], what `windows` cuts.
     """
 
     x_train: Tensor
@@ -97,6 +99,7 @@ class PixelData:
     episode_coords_test: Tensor
     info: dict[str, float] = field(default_factory=dict)
     paper_episode: tuple[Tensor, Tensor] | None = None
+    sequences: dict[str, Tensor] = field(default_factory=dict)
 
     def train_tensors(self) -> tuple[Tensor, Tensor]:
         """What a model's loss takes: (x_t, x_{t+1})."""
@@ -104,6 +107,17 @@ class PixelData:
 
     def test_tensors(self) -> tuple[Tensor, Tensor]:
         return self.x_test, self.x_next_test
+
+    def windows(self, split: str, k: int) -> tuple[Tensor]:
+        """Every run of k + 1 consecutive observations of an episode of `split` ("train",
+        "test"), episode after episode: (window [E·(T − k), k + 1, 1568],). k = 1 gives the
+        pairs (x_t, x_{t+1}) of `train_tensors`, stacked, in their order."""
+        sequences = self.sequences[split]
+        if sequences.shape[1] <= k:
+            raise InvalidValueError(f"an unroll of {k} frames needs episodes of more than {k} observations; "
+                                    f"the {split} split's have {sequences.shape[1]}")
+        cut = sequences.unfold(1, k + 1, 1).movedim(-1, 2)  # [E, T - k, k + 1, obs], a view
+        return (cut.reshape(-1, k + 1, sequences.shape[-1]),)
 
     def readout_tensors(self) -> tuple[Tensor, Tensor]:
         """(observations, their coordinates) to fit a latent -> coordinate map on."""
@@ -274,4 +288,5 @@ def pixel_pendulum_dataset(recipe: PixelRecipe, seed: int, use_cache: bool = Tru
     x_train, x_next_train, c_train = consecutive_pairs(obs_train, coords_train)
     x_test, x_next_test, c_test = consecutive_pairs(obs_test, coords_test)
     return PixelData(x_train, x_next_train, x_test, x_next_test, c_train, c_test,
-                     obs_test, coords_test[:, :-1].contiguous(), info, paper_energy_episode(recipe, use_cache))
+                     obs_test, coords_test[:, :-1].contiguous(), info, paper_energy_episode(recipe, use_cache),
+                     {"train": obs_train, "test": obs_test})

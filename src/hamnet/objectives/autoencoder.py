@@ -1,10 +1,12 @@
 """The pixel tasks' objective (the paper's, for its pixel pendulum): an autoencoder and
-latent dynamics learnt together from pairs of consecutive observations."""
+latent dynamics learnt together from pairs of consecutive observations, or from windows
+of several, along which the latent dynamics are unrolled."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import torch
 from torch import Tensor
 
 from ..errors import InvalidValueError
@@ -17,54 +19,72 @@ DYNAMICS_WEIGHT = 0.1
 #: How the latent field predicts the next frame's latent: the paper's one Euler step, or
 #: the flow over one frame by one step of an integrator (what rollouts integrate).
 STEPS = ("euler", "rk4")
+MAX_UNROLL = 100
 
 
 class AutoencoderObjective(Objective):
-    """Batch (x_t[N, obs], x_{t+1}[N, obs]) of a `LatentModel` -> per-pair terms, each [N]:
-    autoencoder MSE, the canonical-coordinate term (dw − (w_{t+1} − w_t))² and
-    `DYNAMICS_WEIGHT` · MSE(z_{t+1}, ẑ_{t+1}), and `loss`, their sum.
+    """Batch of a `LatentModel`: pairs (x_t[N, obs], x_{t+1}[N, obs]) (`unroll` = 1, the
+    paper's), or windows (x[N, k+1, obs],) of k = `unroll` consecutive steps -> per-sample
+    terms, each [N]: autoencoder MSE of x_t … x_{t+k-1}, the canonical-coordinate term
+    (dw_{t+i} − (w_{t+i+1} − w_{t+i}))² and `DYNAMICS_WEIGHT` · MSE(z_{t+i}, ẑ_{t+i}) over
+    i = 1 … k, each averaged over the window, and `loss`, their sum.
 
-    ẑ_{t+1} is one `step` of the latent field over one frame from z_t: `euler` (the
-    paper's z_t + dz/dt) or `rk4`. With `scaled`, the dynamics MSE weighs each latent by
-    the inverse variance of its one-frame change in the batch (a constant of the gradient;
-    evaluation takes it per chunk of samples, `hamnet.metrics.loss_estimates`),
-    so that a latent that moves little (dw, whose change is the acceleration) counts as
-    much as one that moves a lot (w); unscaled (the paper's), it is the plain MSE.
+    ẑ is the latent field unrolled from z_t = encode(x_t), one `step` over each frame:
+    `euler` (the paper's z + dz/dt) or `rk4`; the targets z_{t+i} are the encoded
+    observations. With `scaled`, the dynamics MSE weighs each latent by the inverse
+    variance of its one-frame change over the batch (a constant of the gradient;
+    evaluation takes it per chunk of samples, `hamnet.metrics.loss_estimates`), so that a
+    latent that moves little (dw, whose change is the acceleration) counts as much as one
+    that moves a lot (w); unscaled (the paper's), it is the plain MSE. A window of one step
+    is exactly a pair.
     """
 
     name = "autoencoder"
     observations = True
 
-    def __init__(self, step: str = "euler", scaled: bool = False):
+    def __init__(self, step: str = "euler", scaled: bool = False, unroll: int = 1):
         if step not in STEPS:
             raise InvalidValueError(f"the autoencoder objective's step must be one of {', '.join(STEPS)}, "
                                     f"got {step!r}")
         if not isinstance(scaled, bool):
             raise InvalidValueError(f"the autoencoder objective's scaled must be true or false, got {scaled!r}")
-        self.step, self.scaled = step, scaled
+        if isinstance(unroll, bool) or not isinstance(unroll, int) or not 1 <= unroll <= MAX_UNROLL:
+            raise InvalidValueError(f"the autoencoder objective's unroll must be an integer between 1 and "
+                                    f"{MAX_UNROLL}, got {unroll!r}")
+        self.step, self.scaled, self.unroll = step, scaled, unroll
         self.method = FIXED_STEP[step]()
 
     def settings(self) -> dict[str, Any]:
-        return {"step": self.step, "scaled": self.scaled}
+        return {"step": self.step, "scaled": self.scaled, "unroll": self.unroll}
 
     def evaluations_per_sample(self) -> float:
-        return self.method.evaluations
+        return self.method.evaluations * self.unroll
 
-    def terms(self, model: DynamicsModel, x: Tensor, x_next: Tensor) -> dict[str, Tensor]:
+    def tensors(self, data: Any, split: str) -> tuple[Tensor, ...]:
+        return super().tensors(data, split) if self.unroll == 1 else data.windows(split, self.unroll)
+
+    def terms(self, model: DynamicsModel, *batch: Tensor) -> dict[str, Tensor]:
         autoencoder = getattr(model, "autoencoder", None)
         if autoencoder is None:
             raise InvalidValueError(f"the {self.name} objective needs a model of observations "
                                     f"(a LatentModel), not {type(model).__name__}")
-        z, z_next = autoencoder.encode(x), autoencoder.encode(x_next)
-        reconstruction = (x - autoencoder.decode(z)).pow(2).mean(-1)
+        window = torch.stack(batch, dim=1) if len(batch) == 2 else batch[0]  # [N, k + 1, obs]
+        n, steps = window.shape[0], window.shape[1] - 1
+        z = autoencoder.encode(window.reshape(n * (steps + 1), -1)).reshape(n, steps + 1, -1)
+        reconstruction = (window[:, :-1] - autoencoder.decode(z[:, :-1])).pow(2).mean(dim=(1, 2))
         half = z.shape[-1] // 2  # z = (w, dw): dw is how far w moves in one frame
-        w, dw = z[:, :half], z[:, half:]
-        canonical = (dw - (z_next[:, :half] - w)).pow(2).mean(-1)
-        squared = (z_next - self.method.step(model.time_derivative, z, 1.0)).pow(2)
+        w, dw = z[..., :half], z[..., half:]
+        canonical = (dw[:, :-1] - (w[:, 1:] - w[:, :-1])).pow(2).mean(dim=(1, 2))
+        predicted, latent = [], z[:, 0]
+        for _ in range(steps):
+            latent = self.method.step(model.time_derivative, latent, 1.0)
+            predicted.append(latent)
+        squared = (z[:, 1:] - torch.stack(predicted, dim=1)).pow(2)  # [N, k, latents]
         if self.scaled:
-            change = (z_next - z).detach()  # a single pair has no variance: its own square
+            change = (z[:, 1:] - z[:, :-1]).detach().reshape(n * steps, -1)
+            # a single one-frame change has no variance: its own square
             spread = change.var(dim=0) if change.shape[0] > 1 else change.pow(2).mean(dim=0)
             squared = squared / spread.clamp_min(1e-12)
-        dynamics = squared.mean(-1)
+        dynamics = squared.mean(dim=(1, 2))
         return {"loss": reconstruction + canonical + DYNAMICS_WEIGHT * dynamics,
                 "autoencoder": reconstruction, "canonical": canonical, "dynamics": dynamics}
