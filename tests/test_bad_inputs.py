@@ -295,6 +295,14 @@ CASES = [
     case("sweep-latent-scaled-not-a-bool", "sweep {d}/s.toml --out {d}/out", "scaled must be true or false",
          prepare=file_at("s.toml", b'tasks = ["pixel-two-body"]\nmodels = ["hnn"]\n[set]\n'
                                    b'"objective_options.scaled" = "yes"\n')),
+    case("train-pixel-integrator", "train --task pixel-spring --model hnn --preset quick --integrator rk4 "
+         "--out {d}/run", "--integrator is a setting of --objective rollout", "--unroll only"),
+    case("train-pixel-unroll-101", "train --task pixel-spring --model hnn --preset quick --unroll 101 --out {d}/run",
+         "unroll must be an integer between 1 and 100"),
+    case("train-pixel-unroll-past-the-episodes", "train --task pixel-spring --model hnn --preset quick --unroll 40 "
+         "--out {d}/run", "an unroll of 40 frames needs episodes of more than 40 observations", "have 29"),
+    case("reproduce-unroll-on-mixed-objectives", "reproduce --tasks spring,pixel-spring --unroll 4 --out {d}/out",
+         "--unroll and --integrator are settings of --objective rollout", "autoencoder objective"),
     case("train-pixel-task-of-an-unknown-system", "train --task pixel-sprung --model hnn --out {d}/run",
          "unknown task 'pixel-sprung'"),
     case("sweep-unknown-task", "sweep {d}/s.toml --out {d}/out", "unknown task 'sprung'",

@@ -25,27 +25,48 @@ DataDir = typer.Option(None, "--data-dir", help="Folder with data files (default
 
 Objective = typer.Option(None, help="Training objective (default: the preset's, derivative): derivative "
                                     "(dx/dt MSE) or rollout (unroll the model and match the observed trajectory).")
-Unroll = typer.Option(None, help="Rollout objective: steps unrolled per window (default 8).")
+Unroll = typer.Option(None, help="Rollout objective: steps unrolled per window (default 8); the pixel tasks' "
+                                 "autoencoder objective: frames the latent dynamics are unrolled over (default 1, "
+                                 "the paper's pairs).")
 Integrator = typer.Option(None, help="Rollout objective: rk4 (default), implicit-midpoint, euler, or leapfrog / "
                                      "yoshida4 for a separable model (hnn-separable).")
 
 
 def _objective_options(objective: str | None, unroll: int | None, integrator: str | None,
-                       models: list[str] | None = None) -> dict | None:
-    """The rollout objective's settings from the command line (None: none given); `models`:
-    the runs' names, which may name the objective instead of --objective (MODEL+rollout)."""
+                       models: list[str] | None = None, tasks: list[str] | None = None,
+                       preset: str | None = None) -> dict | None:
+    """The objective's settings from the command line (None: none given): --unroll and
+    --integrator of the rollout objective, --unroll of the pixel tasks' autoencoder
+    objective. `models`: the runs' names, which may name the objective instead of
+    --objective (MODEL+rollout); `tasks` under `preset` (default: the preset's tasks):
+    their own objective, when neither names one."""
     if unroll is None and integrator is None:
         return None
-    named = False
+    chosen = objective
     if models is not None and objective is None:
         from .experiments import variants
 
-        named = any(variants.parse(name)[1] == "rollout" for name in models)
-    if objective != "rollout" and not named:
+        if any(variants.parse(name)[1] == "rollout" for name in models):
+            chosen = "rollout"
+    if chosen is None and preset is not None and _task_objectives(tasks, preset) == {"autoencoder"}:
+        chosen = "autoencoder"
+    if chosen == "autoencoder" and integrator is not None:
+        raise InvalidValueError("--integrator is a setting of --objective rollout; the autoencoder objective "
+                                "takes --unroll only")
+    if chosen not in ("rollout", "autoencoder"):
         raise InvalidValueError("--unroll and --integrator are settings of --objective rollout"
-                                + (" (or of models named MODEL+rollout)" if models is not None else ""))
+                                + (" (or of models named MODEL+rollout)" if models is not None else "")
+                                + "; --unroll also of the pixel tasks' autoencoder objective")
     check_count(unroll, "--unroll")
     return {k: v for k, v in (("unroll", unroll), ("integrator", integrator)) if v is not None}
+
+
+def _task_objectives(tasks: list[str] | None, preset: str) -> set[str]:
+    """The objectives the `tasks`' experiments (default: the preset's tasks) train with."""
+    from . import experiments
+    from .experiments.presets import default_objective
+
+    return {default_objective(task, preset) for task in tasks or experiments.tasks(preset)}
 
 
 DataFile = typer.Option(None, "--data", help="Your trajectory file (.npz or .csv; docs/your-data.md) instead "
@@ -218,7 +239,7 @@ def train(
         raise InvalidValueError("pass --resume or --overwrite, not both")
     task, system_options, recipe, protocol = _task_spec(task, data, coords, momenta, hamiltonian, test_fraction,
                                                         derivative, reference)
-    options = _objective_options(objective, unroll, integrator)
+    options = _objective_options(objective, unroll, integrator, tasks=[task], preset=preset)
     check_seed(seed)
     check_steps(steps)
     check_lr(lr)
@@ -377,7 +398,8 @@ def reproduce(
     from .reproduce import reproduce as run_reproduce
 
     chosen_preset = _chosen_preset(preset, suite, quick)
-    options = _objective_options(objective, unroll, integrator, _run_names(model_list, task_list, chosen_preset))
+    options = _objective_options(objective, unroll, integrator, _run_names(model_list, task_list, chosen_preset),
+                                 task_list, chosen_preset)
 
     device = _check_device(device)
     _check_precision(precision, device)

@@ -25,9 +25,10 @@ MAX_UNROLL = 100
 class AutoencoderObjective(Objective):
     """Batch of a `LatentModel`: pairs (x_t[N, obs], x_{t+1}[N, obs]) (`unroll` = 1, the
     paper's), or windows (x[N, k+1, obs],) of k = `unroll` consecutive steps -> per-sample
-    terms, each [N]: autoencoder MSE of x_t … x_{t+k-1}, the canonical-coordinate term
-    (dw_{t+i} − (w_{t+i+1} − w_{t+i}))² and `DYNAMICS_WEIGHT` · MSE(z_{t+i}, ẑ_{t+i}) over
-    i = 1 … k, each averaged over the window, and `loss`, their sum.
+    terms, each [N]: the autoencoder MSE of x_t (each observation is the first of one
+    window, as of one pair), the canonical-coordinate term (dw_{t+i} − (w_{t+i+1} − w_{t+i}))²
+    over i = 0 … k−1 and `DYNAMICS_WEIGHT` · MSE(z_{t+i}, ẑ_{t+i}) over i = 1 … k, each
+    averaged over the window, and `loss`, their sum.
 
     ẑ is the latent field unrolled from z_t = encode(x_t), one `step` over each frame:
     `euler` (the paper's z + dz/dt) or `rk4`; the targets z_{t+i} are the encoded
@@ -70,8 +71,10 @@ class AutoencoderObjective(Objective):
                                     f"(a LatentModel), not {type(model).__name__}")
         window = torch.stack(batch, dim=1) if len(batch) == 2 else batch[0]  # [N, k + 1, obs]
         n, steps = window.shape[0], window.shape[1] - 1
-        z = autoencoder.encode(window.reshape(n * (steps + 1), -1)).reshape(n, steps + 1, -1)
-        reconstruction = (window[:, :-1] - autoencoder.decode(z[:, :-1])).pow(2).mean(dim=(1, 2))
+        # frame by frame of the window (as a pair's two observations were, before windows):
+        # the paper pendulum's runs keep their bits
+        z = torch.stack([autoencoder.encode(window[:, i]) for i in range(steps + 1)], dim=1)
+        reconstruction = (window[:, 0] - autoencoder.decode(z[:, 0])).pow(2).mean(dim=-1)
         half = z.shape[-1] // 2  # z = (w, dw): dw is how far w moves in one frame
         w, dw = z[..., :half], z[..., half:]
         canonical = (dw[:, :-1] - (w[:, 1:] - w[:, :-1])).pow(2).mean(dim=(1, 2))

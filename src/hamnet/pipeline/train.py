@@ -62,6 +62,10 @@ def train_runs(configs: list[RunConfig], run_dirs: list[str | Path], resume: boo
     if len(configs) > 1 and not stackable:  # one after the other
         return [train_runs([c], [d], resume, overwrite, show_progress, on_step)[0] for c, d in zip(configs, run_dirs)]
     datasets = [build_data(c) for c in configs]
+    objective = build_objective(configs[0])
+    # what each run trains and is tested on, cut (and refused, e.g. windows longer than the
+    # data's trajectories) before any directory is touched
+    tensors = [(objective.tensors(data, "train"), objective.tensors(data, "test")) for data in datasets]
     with contextlib.ExitStack() as stack:
         dirs = [stack.enter_context(exclusive(d)) for d in run_dirs]
         states = [open_run(c, d, resume, overwrite) for c, d in zip(configs, dirs)]
@@ -71,10 +75,8 @@ def train_runs(configs: list[RunConfig], run_dirs: list[str | Path], resume: boo
             for i in todo:
                 open_run(configs[i], dirs[i], overwrite=True)  # start over
         models = [build_model(configs[i]).to(configs[i].device) for i in todo]
-        objective = build_objective(configs[0])
         try:
-            histories = train(models, [objective.tensors(datasets[i], "train") for i in todo],
-                              [objective.tensors(datasets[i], "test") for i in todo], configs[0].train,
+            histories = train(models, [tensors[i][0] for i in todo], [tensors[i][1] for i in todo], configs[0].train,
                               [derive_seed(configs[i].seed, "batches") for i in todo], objective,
                               checkpoints, resume=True, show_progress=show_progress,
                               on_step=on_step) if todo else []
