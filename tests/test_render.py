@@ -16,6 +16,7 @@ from hamnet.data.pixels import FRAME_SIZE, OBS_SIZE
 from hamnet.experiments import RunConfig
 from hamnet.pipeline import build_data, evaluate_run, plot_run, train_run
 from hamnet.render import Block, Disc, Drawing, Rod, render_drawing, render_states
+from hamnet.runs import load_config
 from hamnet.systems.pixel_frames import FramesRecipe
 
 SIDE = 28
@@ -127,6 +128,15 @@ def test_tiny_pixel_spring_run_end_to_end(tmp_path) -> None:
     with Image.open(tmp_path / "run" / "pixel_rollout.gif") as gif:
         assert gif.n_frames == round(3.0 * (TINY["n_frames"] - 1))  # the whole reference horizon
     assert dataclasses.asdict(hamnet.systems.get("pixel-spring").recipe)["horizon"] == 5.0
+
+
+def test_tiny_pixel_two_body_run_trains_along_windows(tmp_path) -> None:
+    config = RunConfig.for_task("pixel-two-body", "hnn", preset="quick", steps=10).overridden(
+        {**{f"recipe.{k}": v for k, v in TINY.items()}, "objective_options.unroll": 3}, where="test")
+    _, history = train_run(config, tmp_path / "run", show_progress=False)
+    assert load_config(tmp_path / "run").objective_options["unroll"] == 3
+    assert len(history.train_loss) == 10 and all(np.isfinite(history.train_loss))
+    assert np.isfinite(evaluate_run(tmp_path / "run")["test_loss_dynamics"])
 
 
 def test_a_linear_encoder_is_affine_and_configs_without_one_keep_the_mlp() -> None:
