@@ -12,7 +12,7 @@ from torch import Tensor
 from ..errors import InvalidValueError
 from ..integrators import FIXED_STEP
 from ..models import DynamicsModel
-from .base import Objective
+from .base import Objective, check_steps_setting
 
 #: Weight of the latent-dynamics term in the loss (the paper's 0.1).
 DYNAMICS_WEIGHT = 0.1
@@ -49,9 +49,7 @@ class AutoencoderObjective(Objective):
                                     f"got {step!r}")
         if not isinstance(scaled, bool):
             raise InvalidValueError(f"the autoencoder objective's scaled must be true or false, got {scaled!r}")
-        if isinstance(unroll, bool) or not isinstance(unroll, int) or not 1 <= unroll <= MAX_UNROLL:
-            raise InvalidValueError(f"the autoencoder objective's unroll must be an integer between 1 and "
-                                    f"{MAX_UNROLL}, got {unroll!r}")
+        check_steps_setting(unroll, "the autoencoder objective's unroll", MAX_UNROLL)
         self.step, self.scaled, self.unroll = step, scaled, unroll
         self.method = FIXED_STEP[step]()
 

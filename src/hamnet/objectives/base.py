@@ -6,7 +6,15 @@ from typing import Any, ClassVar
 
 from torch import Tensor
 
+from ..errors import InvalidValueError
 from ..models import DynamicsModel
+
+
+def check_steps_setting(value: Any, what: str, maximum: int) -> None:
+    """Raise `InvalidValueError` unless `value` (a setting named `what`) is an integer in
+    [1, `maximum`] (a bool is not one)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
+        raise InvalidValueError(f"{what} must be an integer between 1 and {maximum}, got {value!r}")
 
 
 class Objective:

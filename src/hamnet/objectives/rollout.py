@@ -16,7 +16,7 @@ from torch import Tensor
 from ..errors import InvalidValueError
 from ..integrators import FIXED_STEP
 from ..models import DynamicsModel
-from .base import Objective
+from .base import Objective, check_steps_setting
 
 #: Integrators a rollout may train through (the adaptive dopri5 is for evaluation).
 INTEGRATORS = tuple(FIXED_STEP)
@@ -31,13 +31,11 @@ class RolloutObjective(Objective):
     name = "rollout"
 
     def __init__(self, unroll: int = 8, integrator: str = "rk4", substeps: int = 1):
-        if isinstance(unroll, bool) or not isinstance(unroll, int) or not 1 <= unroll <= MAX_UNROLL:
-            raise InvalidValueError(f"unroll must be an integer between 1 and {MAX_UNROLL}, got {unroll!r}")
+        check_steps_setting(unroll, "unroll", MAX_UNROLL)
         if integrator not in INTEGRATORS:
             raise InvalidValueError(f"the rollout objective's integrator must be one of {', '.join(INTEGRATORS)}, "
                                     f"got {integrator!r}")
-        if isinstance(substeps, bool) or not isinstance(substeps, int) or not 1 <= substeps <= MAX_UNROLL:
-            raise InvalidValueError(f"substeps must be an integer between 1 and {MAX_UNROLL}, got {substeps!r}")
+        check_steps_setting(substeps, "substeps", MAX_UNROLL)
         self.unroll, self.integrator, self.substeps = unroll, integrator, substeps
         self.method = FIXED_STEP[integrator]()
         self.stackable = self.method.vmappable

@@ -58,11 +58,11 @@ def train_runs(configs: list[RunConfig], run_dirs: list[str | Path], resume: boo
         raise InvalidValueError("runs trained together must differ only in their seed")
     for config, run_dir in zip(configs, run_dirs):
         check_claim(config, Path(run_dir), resume, overwrite)  # refuse before the data are built
-    stackable = build_objective(configs[0]).stackable and model_registry.stackable(configs[0].model)
+    objective = build_objective(configs[0])
+    stackable = objective.stackable and model_registry.stackable(configs[0].model)
     if len(configs) > 1 and not stackable:  # one after the other
         return [train_runs([c], [d], resume, overwrite, show_progress, on_step)[0] for c, d in zip(configs, run_dirs)]
     datasets = [build_data(c) for c in configs]
-    objective = build_objective(configs[0])
     # what each run trains and is tested on, cut (and refused, e.g. windows longer than the
     # data's trajectories) before any directory is touched
     tensors = [(objective.tensors(data, "train"), objective.tensors(data, "test")) for data in datasets]
