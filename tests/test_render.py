@@ -14,7 +14,7 @@ from PIL import Image
 import hamnet
 from hamnet.data.pixels import FRAME_SIZE, OBS_SIZE
 from hamnet.experiments import RunConfig
-from hamnet.pipeline import build_data, evaluate_run, plot_run, train_run
+from hamnet.pipeline import build_data, evaluate_run, load, plot_run, train_run
 from hamnet.render import Block, Disc, Drawing, Rod, render_drawing, render_states
 from hamnet.runs import load_config
 from hamnet.systems.pixel_frames import FramesRecipe
@@ -133,8 +133,11 @@ def test_tiny_pixel_spring_run_end_to_end(tmp_path) -> None:
 def test_tiny_pixel_two_body_run_trains_along_windows(tmp_path) -> None:
     config = RunConfig.for_task("pixel-two-body", "hnn", preset="quick", steps=10).overridden(
         {**{f"recipe.{k}": v for k, v in TINY.items()}, "objective_options.unroll": 3}, where="test")
-    _, history = train_run(config, tmp_path / "run", show_progress=False)
+    model, history = train_run(config, tmp_path / "run", show_progress=False)
     assert load_config(tmp_path / "run").objective_options["unroll"] == 3
+    # the keypoint encoder learns nothing: training fitted the latent scale, and it was saved
+    assert not torch.equal(model.latent_scale, torch.ones(4))
+    assert torch.equal(load(tmp_path / "run").latent_scale, model.latent_scale)
     assert len(history.train_loss) == 10 and all(np.isfinite(history.train_loss))
     assert np.isfinite(evaluate_run(tmp_path / "run")["test_loss_dynamics"])
 
@@ -179,7 +182,7 @@ def test_fewer_latents_than_coordinates_read_out_and_back() -> None:
 
 
 def test_keypoints_find_the_brightest_body_and_its_motion() -> None:
-    """At its initial gain a keypoint's heat map sits on the brightest disc: the keypoint is
+    """A keypoint's heat map sits on the brightest disc: the keypoint is
     that disc's centre in frame units, and the latent's second half is its motion between
     the two frames. Tolerance: on the pixel grid the soft-argmax of a blurred 2-pixel disc is
     off its centre by up to 0.08 pixel (measured over 300 states), 0.1 pixel here; twice that
@@ -197,10 +200,11 @@ def test_keypoints_find_the_brightest_body_and_its_motion() -> None:
     body_1 = states[:, :2] / half_width
     assert torch.allclose(z[:2], body_1[0], atol=0.1 * 2 / SIDE)
     assert torch.allclose(z[2:], body_1[1] - body_1[0], atol=0.2 * 2 / SIDE)
-    with pytest.raises(hamnet.errors.InvalidValueError, match="4 latents per keypoint"):
-        RunConfig.for_task("pixel-two-body", "hnn").overridden({"latent": 6}, where="test")
-    with pytest.raises(hamnet.errors.InvalidValueError, match="4 latents per keypoint"):
-        Autoencoder(2 * FRAME_SIZE, 6, encoder="keypoints")
+    for latents in (6, 8):  # one keypoint: unlearned heat maps would put a second on the first
+        with pytest.raises(hamnet.errors.InvalidValueError, match=r"4 latents \(one keypoint\)"):
+            RunConfig.for_task("pixel-two-body", "hnn").overridden({"latent": latents}, where="test")
+        with pytest.raises(hamnet.errors.InvalidValueError, match=r"4 latents \(one keypoint\)"):
+            Autoencoder(2 * FRAME_SIZE, latents, encoder="keypoints")
 
 
 def test_frames_cached_before_a_change_to_the_drawing_are_not_reused(monkeypatch) -> None:

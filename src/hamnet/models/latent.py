@@ -85,6 +85,11 @@ class LatentModel(DynamicsModel):
     the latent model has one. It trains with the `autoencoder` objective
     (`hamnet.objectives`) on pairs of consecutive observations. A fitted affine `readout` maps latents to the system's coordinates (q, p) for
     evaluation (`fit_readout`, done after training and saved with the weights).
+
+    The dynamics model sees the latents divided by `latent_scale` (s_w on the half w, s_dw
+    on dw; ones unless `fit_latent_scale` set them) and its field is scaled back by
+    κ·s with κ = s_dw / s_w, so that an O(1) output of the model is a typical one-frame change:
+    dz/dt = κ s ⊙ f(z / s). For an HNN this is the Hamiltonian field of s_dw² · H(z / s).
     """
 
     def __init__(self, dynamics: DynamicsModel, obs_dim: int, generator: torch.Generator | None = None,
@@ -96,6 +101,12 @@ class LatentModel(DynamicsModel):
         self.autoencoder = Autoencoder(obs_dim, dynamics.dim, generator=generator, encoder=encoder)
         self.dynamics = dynamics
         self.register_buffer("readout", torch.zeros(dynamics.dim + 1, self.coord_dim))
+        self.register_buffer("latent_scale", torch.ones(dynamics.dim))
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        # weights from before the latent scale: unscaled latents, as they trained
+        state_dict.setdefault(prefix + "latent_scale", torch.ones_like(self.latent_scale))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def spec(self) -> dict:
         return super().spec() | {"obs_dim": self.obs_dim, "encoder": self.encoder_kind, "coord_dim": self.coord_dim}
@@ -109,7 +120,8 @@ class LatentModel(DynamicsModel):
         return self.autoencoder.decode(z.to(self.dtype)).to(z.dtype)
 
     def _time_derivative(self, z: Tensor) -> Tensor:
-        return self.dynamics._time_derivative(z)
+        scale = self.latent_scale
+        return (scale[-1] / scale[0]) * scale * self.dynamics._time_derivative(z / scale)
 
     @property
     def has_hamiltonian(self) -> bool:
@@ -120,8 +132,9 @@ class LatentModel(DynamicsModel):
         return self.dynamics.separable
 
     def hamiltonian(self, z: Tensor) -> Tensor:
-        """Learned energy of latents (HNN only).  z [N, dim] -> [N]."""
-        return self.dynamics.hamiltonian(z)
+        """Learned energy of latents (HNN only), the one whose field `time_derivative` is.  z [N, dim] -> [N]."""
+        scale = self.latent_scale
+        return scale[-1] ** 2 * self.dynamics.hamiltonian(z / scale)
 
     def coordinates(self, z: Tensor) -> Tensor:
         """Latents -> the system's coordinates by the fitted affine readout.  [..., dim] -> [..., coord_dim]."""
@@ -134,6 +147,19 @@ class LatentModel(DynamicsModel):
         as two bodies about their resting centre of mass, leave it singular).  [..., coord_dim] -> [..., dim]."""
         readout = self.readout.to(coords.dtype)
         return (coords - readout[-1]) @ torch.linalg.pinv(readout[:-1], rtol=1e-10)
+
+    @torch.no_grad()
+    def fit_latent_scale(self, x: Tensor) -> None:
+        """With an encoder that learns nothing (`keypoints`), whose latents of the training
+        observations `x` [N, obs_dim] are fixed: set `latent_scale` to the std of their w
+        half and of their dw half (pooled over each half's latents, so that every conjugate
+        pair has the same s_w · s_dw and an HNN stays Hamiltonian). Otherwise the scale stays 1."""
+        if any(True for _ in self.autoencoder.encoder.parameters()):
+            return
+        z = self.encode(x.to(self.dtype))
+        half = z.shape[-1] // 2
+        spread = torch.stack([z[:, :half].std(), z[:, half:].std()])
+        self.latent_scale.copy_(spread.repeat_interleave(half))
 
     @torch.no_grad()
     def fit_readout(self, x: Tensor, coords: Tensor) -> None:
