@@ -9,11 +9,6 @@ from pathlib import Path
 
 import pytest
 
-# One worker a core (pyproject's `-n auto`): each worker and the processes it starts keep to
-# one thread unless the caller chose a thread count, so workers do not fight over the cores.
-if "PYTEST_XDIST_WORKER" in os.environ:
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:

@@ -55,10 +55,16 @@ def test_a_learned_encoders_latents_stay_unscaled() -> None:
 
 
 def test_weights_saved_before_the_latent_scale_load_unscaled() -> None:
+    """A run of the learned keypoints (gain and bias were parameters, no latent scale) loads
+    with its own gain and bias and no scale: it evaluates as it trained."""
     model, x = _model("keypoints"), _frames()
     state = model.state_dict()
     del state["latent_scale"]
+    state["autoencoder.encoder.gain"] = torch.full((1, 1), 150.0, dtype=torch.float64)
+    state["autoencoder.encoder.bias"] = torch.rand(1, SIDE * SIDE, generator=torch.Generator().manual_seed(2))
     model.fit_latent_scale(x)
     assert not torch.equal(model.latent_scale, torch.ones(4, dtype=torch.float64))
     model.load_state_dict(state)
     assert torch.equal(model.latent_scale, torch.ones(4, dtype=torch.float64))
+    assert float(model.autoencoder.encoder.gain) == 150.0
+    assert torch.equal(model.autoencoder.encoder.bias, state["autoencoder.encoder.bias"].double())

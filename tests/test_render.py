@@ -185,7 +185,7 @@ def test_keypoints_find_the_brightest_body_and_its_motion() -> None:
     """A keypoint's heat map sits on the brightest disc: the keypoint is
     that disc's centre in frame units, and the latent's second half is its motion between
     the two frames. Tolerance: on the pixel grid the soft-argmax of a blurred 2-pixel disc is
-    off its centre by up to 0.08 pixel (measured over 300 states), 0.1 pixel here; twice that
+    off its centre by up to 0.09 pixel (measured over 300 states), 0.1 pixel here; twice that
     for a difference of two keypoints."""
     from hamnet.models.keypoints import KeypointEncoder
     from hamnet.models.latent import Autoencoder
