@@ -220,7 +220,8 @@ def test_code_in_the_text_never_runs(tmp_path, monkeypatch) -> None:
             HamiltonianExpression.parse(attack, Q, P)
     for text in ("p**2/2 + q**4/4", "p**2/2 - cos(q) + q*p"):
         warm = HamiltonianExpression.parse(text, Q, P)
-        warm(states(2, 2)), warm.separable
+        warm(states(2, 2))
+        assert warm.separable == (text == "p**2/2 + q**4/4")  # deciding it imports more of SymPy
     monkeypatch.setattr(builtins, "eval", forbidden)
     monkeypatch.setattr(builtins, "exec", forbidden)
     for attack in attacks:

@@ -154,7 +154,7 @@ class LatentModel(DynamicsModel):
         observations `x` [N, obs_dim] are fixed: set `latent_scale` to the std of their w
         half and of their dw half (pooled over each half's latents, so that every conjugate
         pair has the same s_w · s_dw and an HNN stays Hamiltonian). Otherwise the scale stays 1."""
-        if any(True for _ in self.autoencoder.encoder.parameters()):
+        if next(self.autoencoder.encoder.parameters(), None) is not None:
             return
         z = self.encode(x.to(self.dtype))
         half = z.shape[-1] // 2
