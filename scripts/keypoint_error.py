@@ -15,26 +15,40 @@ per-pixel bias, to tell the learned maps' error from the soft-argmax's own.
 from __future__ import annotations
 
 import argparse
+import math
+import sys
 from pathlib import Path
+from typing import NoReturn
 
 import torch
 
+from hamnet.errors import HamnetError
+from hamnet.models.keypoints import KeypointEncoder
 from hamnet.pipeline.build import build_data
 from hamnet.pipeline.load import load
 from hamnet.runs import load_config
 from hamnet.systems.pixel_frames import SIDE
 
 
-def errors(keypoints: torch.Tensor, positions: torch.Tensor, pixel: float) -> list[tuple[float, float]]:
+def errors(keypoints: torch.Tensor, positions: torch.Tensor, pixel: float) -> list[tuple[str, float, float | None]]:
     """keypoints [E, T, 2], true positions [E, T, 2] (world units), `pixel` world units a
-    pixel -> (error RMS, true RMS) in pixels of the position, its first and its second
-    difference along time."""
+    pixel -> rows (name, error RMS, true RMS or None) in pixels: the position read out by the
+    least-squares affine map, its one-frame change and its second difference along time."""
     design = torch.cat([keypoints, torch.ones_like(keypoints[..., :1])], dim=-1).flatten(0, 1)
     fit = torch.linalg.lstsq(design, positions.flatten(0, 1)).solution
     mapped = (design @ fit).unflatten(0, keypoints.shape[:2])
     rms = lambda x: float(x.pow(2).mean().sqrt()) / pixel  # noqa: E731
-    return [(rms(mapped.diff(dim=1, n=n) - positions.diff(dim=1, n=n)) if n else rms(mapped - positions),
-             rms(positions.diff(dim=1, n=n)) if n else float("nan")) for n in (0, 1, 2)]
+    rows: list[tuple[str, float, float | None]] = [("position", rms(mapped - positions), None)]
+    for n, name in ((1, "one-frame change"), (2, "second difference")):
+        truth = positions.diff(dim=1, n=n)
+        rows.append((name, rms(mapped.diff(dim=1, n=n) - truth), rms(truth)))
+    return rows
+
+
+def fail(message: str) -> NoReturn:
+    """One line on stderr, exit code 2 (bad input)."""
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(2)
 
 
 def main() -> None:
@@ -42,24 +56,28 @@ def main() -> None:
     parser.add_argument("run", type=Path)
     parser.add_argument("--gain", type=float, default=None, help="a fixed soft-argmax gain instead of the run's maps")
     args = parser.parse_args()
-    config, model = load_config(args.run), load(args.run)
-    encoder = getattr(model.autoencoder, "encoder", None)
-    if not hasattr(encoder, "keypoints"):
-        raise SystemExit(f"{args.run}: its encoder is not a keypoint encoder")
+    if args.gain is not None and not (math.isfinite(args.gain) and args.gain > 0):
+        fail(f"--gain must be a positive number, got {args.gain}")
+    try:
+        config, model = load_config(args.run), load(args.run)
+    except HamnetError as exc:
+        fail(str(exc))
+    encoder = getattr(getattr(model, "autoencoder", None), "encoder", None)
+    if not isinstance(encoder, KeypointEncoder):
+        fail(f"{args.run}: its model has no keypoint encoder (a pixel task with encoder = \"keypoints\")")
     if args.gain is not None:
-        with torch.no_grad():
-            encoder.gain.fill_(args.gain)
-            encoder.bias.zero_()
+        encoder.gain.fill_(args.gain)
+        encoder.bias.zero_()
     data, system = build_data(config), config.system()
     with torch.no_grad():
         keypoints = encoder.keypoints(data.episodes_test[..., :SIDE * SIDE].to(encoder.bias.dtype)).double()
     positions = system.body_positions(data.episode_coords_test)[..., 0, :]
     pixel = 2 * system.drawing(data.episode_coords_test[0, :1]).half_width / SIDE
-    gain = f"{float(encoder.gain.detach().flatten()[0]):.1f}"
+    gain = f"{float(encoder.gain.flatten()[0]):.1f}"
     print(f"| {args.run.name} (gain {gain}{', no bias' if args.gain is not None else ''}) | error, px RMS | true, px RMS |")
     print("|---|---|---|")
-    for name, (error, true) in zip(("position", "one-frame change", "second difference"), errors(keypoints, positions, pixel)):
-        print(f"| {name} | {error:.3f} | " + ("—" if true != true else f"{true:.3f}") + " |")
+    for name, error, true in errors(keypoints, positions, pixel):
+        print(f"| {name} | {error:.3f} | " + ("—" if true is None else f"{true:.3f}") + " |")
 
 
 if __name__ == "__main__":

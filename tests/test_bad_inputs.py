@@ -17,6 +17,7 @@ import os
 import random
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -663,3 +664,16 @@ def test_run_dir_that_is_a_file(tmp_path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(RunDirectoryError, match="not a directory"):
         hamnet.load(tmp_path / "file")
+
+
+@pytest.mark.parametrize("arguments,fragment", [
+    (["{missing}"], "does not exist"),
+    (["{run}"], "has no keypoint encoder"),
+    (["{run}", "--gain", "0"], "--gain must be a positive number"),
+    (["{run}", "--gain", "nan"], "--gain must be a positive number"),
+])
+def test_keypoint_error_script_refuses_in_one_line(tmp_path, trained_run, arguments, fragment) -> None:
+    script = Path(__file__).parents[1] / "scripts" / "keypoint_error.py"
+    arguments = [a.format(missing=tmp_path / "nothing", run=trained_run) for a in arguments]
+    result = subprocess.run([sys.executable, str(script), *arguments], capture_output=True, text=True, timeout=120)
+    assert_one_line_error(result, fragment)

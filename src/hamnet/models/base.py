@@ -67,6 +67,10 @@ class DynamicsModel(nn.Module):
         """The system's coordinates -> state (the inverse of `coordinates`)."""
         return coords
 
+    def fit_latent_scale(self, x: Tensor) -> None:
+        """Fit, before training, the scale the dynamics see states in, from training
+        observations `x` (nothing to fit here)."""
+
     def fit_readout(self, x: Tensor, coords: Tensor) -> None:
         """Fit the map from states to the system's coordinates (nothing to fit here)."""
 

@@ -156,7 +156,7 @@ class LatentModel(DynamicsModel):
         pair has the same s_w · s_dw and an HNN stays Hamiltonian). Otherwise the scale stays 1."""
         if next(self.autoencoder.encoder.parameters(), None) is not None:
             return
-        z = self.encode(x.to(self.dtype))
+        z = self.encode(x.to(self.latent_scale.device, self.dtype))
         half = z.shape[-1] // 2
         spread = torch.stack([z[:, :half].std(), z[:, half:].std()])
         self.latent_scale.copy_(spread.repeat_interleave(half))

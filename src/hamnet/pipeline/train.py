@@ -13,7 +13,7 @@ from ..atomic import write_text
 from ..data import Dataset, PixelData
 from ..errors import InvalidValueError, TrainingDivergedError
 from ..experiments import RunConfig
-from ..models import DynamicsModel, LatentModel
+from ..models import DynamicsModel
 from ..runs import CHECKPOINT, HISTORY, RunState, check_claim, clear_run, exclusive, load_history, open_run, \
     save_model
 from ..seeding import derive_seed
@@ -76,8 +76,7 @@ def train_runs(configs: list[RunConfig], run_dirs: list[str | Path], resume: boo
                 open_run(configs[i], dirs[i], overwrite=True)  # start over
         models = [build_model(configs[i]).to(configs[i].device) for i in todo]
         for i, model in zip(todo, models):
-            if isinstance(model, LatentModel):
-                model.fit_latent_scale(datasets[i].readout_tensors()[0].to(configs[i].device))
+            model.fit_latent_scale(datasets[i].readout_tensors()[0])
         try:
             histories = train(models, [tensors[i][0] for i in todo], [tensors[i][1] for i in todo], configs[0].train,
                               [derive_seed(configs[i].seed, "batches") for i in todo], objective,
