@@ -79,7 +79,8 @@ def test_settings_are_saved_and_checked() -> None:
     assert get("autoencoder").settings() == {"step": "euler", "scaled": False, "unroll": 1}
     assert RunConfig.for_task("pixel-pendulum", "hnn").objective_options == {"step": "euler", "scaled": False,
                                                                               "unroll": 1}
-    assert RunConfig.for_task("pixel-two-body", "hnn").objective_options["step"] == "rk4"
+    assert RunConfig.for_task("pixel-two-body", "hnn").objective_options == {"step": "rk4", "scaled": True,
+                                                                              "unroll": 2}
     with pytest.raises(InvalidValueError, match="step must be one of euler, rk4"):
         get("autoencoder", {"step": "leapfrog"})
     with pytest.raises(InvalidValueError, match="scaled must be true or false"):
