@@ -17,6 +17,7 @@ import math
 from pathlib import Path
 
 from hamnet.atomic import write_text
+from hamnet.errors import HamnetError, exit_with
 from hamnet.experiments import variants
 from hamnet.report import summarise
 
@@ -25,8 +26,27 @@ METRICS = {"test_loss": "Test loss (dx/dt MSE)", "energy_mse": "Energy MSE along
 
 def command_of(results: Path) -> str:
     """The first line of a results.md (its command, preset, date and machine)."""
-    lines = (results / "results.md").read_text(encoding="utf-8").splitlines()
-    return next(line for line in lines if line.startswith("Command:"))
+    lines = read(results / "results.md").splitlines()
+    return next((line for line in lines if line.startswith("Command:")), "(no command line)")
+
+
+def read(path: Path) -> str:
+    """The text of a `reproduce` output's file (exits in one line if it cannot be read)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        exit_with(f"error: {path}: cannot be read ({exc.strerror if isinstance(exc, OSError) else exc})")
+
+
+def records(results: Path) -> list[dict]:
+    """The run records of a `reproduce` output's results.json."""
+    try:
+        raw = json.loads(read(results / "results.json"))
+    except json.JSONDecodeError as exc:
+        exit_with(f"error: {results / 'results.json'}: not JSON ({exc})")
+    if not (isinstance(raw, list) and all(isinstance(r, dict) and {"task", "model"} <= r.keys() for r in raw)):
+        exit_with(f"error: {results / 'results.json'}: not a list of run records")
+    return raw
 
 
 def table(first: list[dict], second: list[dict], metric: str, names: tuple[str, str]) -> str:
@@ -50,14 +70,17 @@ def main() -> None:
     args = parser.parse_args()
     names = tuple(args.names.split(","))
     if len(names) != 2:
-        raise SystemExit("--names needs two names")
-    records = [json.loads((d / "results.json").read_text(encoding="utf-8")) for d in (args.first, args.second)]
+        exit_with(f"error: --names needs two names, got {args.names!r}")
+    both = [records(d) for d in (args.first, args.second)]
     page = [f"- {name}: {command_of(d)}" for name, d in zip(names, (args.first, args.second))]
     for metric, title in METRICS.items():
-        page += ["", f"### {title}", "", table(*records, metric, names)]
+        page += ["", f"### {title}", "", table(*both, metric, names)]
     text = "\n".join(page) + "\n"
     if args.out:
-        write_text(args.out, text)
+        try:
+            write_text(args.out, text)
+        except HamnetError as exc:
+            exit_with(f"error: {exc}")
     print(text)
 
 

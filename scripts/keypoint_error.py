@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 from pathlib import Path
-from typing import NoReturn
 
 import torch
 
-from hamnet.errors import HamnetError
+from hamnet.errors import HamnetError, exit_with
 from hamnet.models.keypoints import KeypointEncoder
 from hamnet.pipeline.build import build_data
 from hamnet.pipeline.load import load
@@ -45,26 +43,20 @@ def errors(keypoints: torch.Tensor, positions: torch.Tensor, pixel: float) -> li
     return rows
 
 
-def fail(message: str) -> NoReturn:
-    """One line on stderr, exit code 2 (bad input)."""
-    print(f"error: {message}", file=sys.stderr)
-    raise SystemExit(2)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", type=Path)
     parser.add_argument("--gain", type=float, default=None, help="a fixed soft-argmax gain instead of the run's maps")
     args = parser.parse_args()
     if args.gain is not None and not (math.isfinite(args.gain) and args.gain > 0):
-        fail(f"--gain must be a positive number, got {args.gain}")
+        exit_with(f"error: --gain must be a positive number, got {args.gain}")
     try:
         config, model = load_config(args.run), load(args.run)
     except HamnetError as exc:
-        fail(str(exc))
+        exit_with(f"error: {exc}")
     encoder = getattr(getattr(model, "autoencoder", None), "encoder", None)
     if not isinstance(encoder, KeypointEncoder):
-        fail(f"{args.run}: its model has no keypoint encoder (a pixel task with encoder = \"keypoints\")")
+        exit_with(f"error: {args.run}: its model has no keypoint encoder (a pixel task with encoder = \"keypoints\")")
     if args.gain is not None:
         encoder.gain.fill_(args.gain)
         encoder.bias.zero_()

@@ -15,10 +15,12 @@ as wrong; the second does not.
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 import torch
 
+from hamnet.errors import HamnetError, exit_with
 from hamnet.metrics import Rollouts
 from hamnet.runs import ROLLOUTS, load_config, load_stamped
 
@@ -35,23 +37,36 @@ def main() -> None:
     parser.add_argument("runs", nargs="+", type=Path)
     parser.add_argument("--bound", type=float, default=3.0, help="distance from the origin that counts as escaped")
     args = parser.parse_args()
+    if not (math.isfinite(args.bound) and args.bound > 0):
+        exit_with(f"error: --bound must be a positive number, got {args.bound}")
+    rows = [row(run, args.bound) for run in args.runs]  # every run read before anything prints
     print("| run | rollouts within the bound | radius error at 1× | 2× | 5× | off-orbit distance at 1× | 2× | 5× |")
     print("|---|---|---|---|---|---|---|---|")
-    for run in args.runs:
-        tensors = load_stamped(run / ROLLOUTS, run)
-        if tensors is None:
-            raise SystemExit(f"{run}: no rollouts of these weights; run `hamnet evaluate {run}` first")
-        rollouts, config = Rollouts.from_tensors(tensors), load_config(run)
+    print("\n".join(rows))
+
+
+def row(run: Path, bound: float) -> str:
+    """The table row of one run directory (exits in one line if it has no bodies' rollouts)."""
+    try:
+        config = load_config(run)
         system = config.system()
-        true, model = system.body_positions(rollouts.true)[..., 0, :], system.body_positions(rollouts.model)[..., 0, :]
-        radius, predicted = true.norm(dim=-1), model.norm(dim=-1)  # [T, b]
-        radius_error = (predicted - radius).abs() / radius
-        distance = off_orbit(model, true).nan_to_num(nan=float("inf"))
-        span = config.recipe["n_frames"] - 1
-        times = [min(k * span, radius.shape[0] - 1) for k in (1, 2, 5)]
-        cells = [f"{float(error[i].median()):.3f}" for error in (radius_error, distance) for i in times]
-        within = int((predicted.nan_to_num(nan=float("inf")).amax(0) < args.bound).sum())
-        print(f"| {run.name} | {within} / {radius.shape[1]} | " + " | ".join(cells) + " |")
+        tensors = load_stamped(run / ROLLOUTS, run)
+    except HamnetError as exc:
+        exit_with(f"error: {exc}")
+    if "n_frames" not in config.recipe or system.body_positions(torch.zeros(1, system.dim)) is None:
+        exit_with(f"error: {run}: task {config.task!r} is no pixel task of bodies with orbits")
+    if tensors is None:
+        exit_with(f"error: {run}: no rollouts of these weights; run `hamnet evaluate {run}` first")
+    rollouts = Rollouts.from_tensors(tensors)
+    true, model = system.body_positions(rollouts.true)[..., 0, :], system.body_positions(rollouts.model)[..., 0, :]
+    radius, predicted = true.norm(dim=-1), model.norm(dim=-1)  # [T, b]
+    radius_error = (predicted - radius).abs() / radius
+    distance = off_orbit(model, true).nan_to_num(nan=float("inf"))
+    span = config.recipe["n_frames"] - 1
+    times = [min(k * span, radius.shape[0] - 1) for k in (1, 2, 5)]
+    cells = [f"{float(error[i].median()):.3f}" for error in (radius_error, distance) for i in times]
+    within = int((predicted.nan_to_num(nan=float("inf")).amax(0) < bound).sum())
+    return f"| {run.name} | {within} / {radius.shape[1]} | " + " | ".join(cells) + " |"
 
 
 if __name__ == "__main__":

@@ -12,6 +12,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from hamnet.atomic import write_text
+from hamnet.errors import HamnetError, exit_with
+
 README = Path("README.md")
 
 
@@ -27,7 +30,7 @@ def splice(readme: str, results: list[str], block: str | None = None) -> str:
     head, found, rest = readme.partition(begin)
     _, found_end, tail = rest.partition(end)
     if not (found and found_end):
-        raise SystemExit(f"README has no {begin} … {end} block")
+        exit_with(f"error: README has no {begin} … {end} block")
     body = "\n\n".join(page.strip().removeprefix("## Results").strip() for page in results)
     return f"{head}{begin}\n{body}\n{end}{tail}"
 
@@ -37,8 +40,16 @@ def main() -> None:
     parser.add_argument("--block", help="name of the README block to replace (default: the paper table)")
     parser.add_argument("pages", nargs="+", help="results.md files")
     args = parser.parse_args()
-    pages = [Path(name).read_text(encoding="utf-8") for name in args.pages]
-    README.write_text(splice(README.read_text(encoding="utf-8"), pages, args.block), encoding="utf-8")
+    try:
+        pages = [Path(name).read_text(encoding="utf-8") for name in args.pages]
+        readme = README.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        exit_with(f"error: {getattr(exc, 'filename', None) or 'a page'}: cannot be read "
+                  f"({exc.strerror if isinstance(exc, OSError) else exc})")
+    try:
+        write_text(README, splice(readme, pages, args.block))
+    except HamnetError as exc:
+        exit_with(f"error: {exc}")
 
 
 if __name__ == "__main__":

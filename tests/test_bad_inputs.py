@@ -15,6 +15,7 @@ import json
 import math
 import os
 import random
+import runpy
 import shutil
 import subprocess
 import sys
@@ -672,8 +673,48 @@ def test_run_dir_that_is_a_file(tmp_path) -> None:
     (["{run}", "--gain", "0"], "--gain must be a positive number"),
     (["{run}", "--gain", "nan"], "--gain must be a positive number"),
 ])
-def test_keypoint_error_script_refuses_in_one_line(tmp_path, trained_run, arguments, fragment) -> None:
-    script = Path(__file__).parents[1] / "scripts" / "keypoint_error.py"
+def test_keypoint_error_script_refuses_in_one_line(tmp_path, trained_run, arguments, fragment,
+                                                    monkeypatch, capsys) -> None:
     arguments = [a.format(missing=tmp_path / "nothing", run=trained_run) for a in arguments]
-    result = subprocess.run([sys.executable, str(script), *arguments], capture_output=True, text=True, timeout=120)
-    assert_one_line_error(result, fragment)
+    assert_one_line_error(run_script("keypoint_error.py", arguments, monkeypatch, capsys), fragment)
+
+
+def run_script(script: str, arguments: list[str], monkeypatch, capsys) -> subprocess.CompletedProcess:
+    """Run scripts/`script` as `python script arguments` would, in this process (no second
+    start of torch), -> its exit code and output."""
+    monkeypatch.setattr(sys, "argv", [script, *arguments])
+    try:
+        runpy.run_path(str(Path(__file__).parents[1] / "scripts" / script), run_name="__main__")
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess([script, *arguments], code, out, err)
+
+
+def _script_case(tmp_path: Path, run: Path, arguments: list[str]) -> list[str]:
+    """A script's arguments with {missing}, {run}, {junk} (a results.json that is not JSON)
+    and {empty} (a README without markers) filled in."""
+    (tmp_path / "junk").mkdir(exist_ok=True)
+    (tmp_path / "junk" / "results.json").write_text("{", encoding="utf-8")
+    (tmp_path / "README.md").write_text("no markers\n", encoding="utf-8")
+    (tmp_path / "page.md").write_text("## Results\n", encoding="utf-8")
+    return [a.format(missing=tmp_path / "nothing", run=run, junk=tmp_path / "junk", page=tmp_path / "page.md")
+            for a in arguments]
+
+
+@pytest.mark.parametrize("script,arguments,fragment", [
+    ("orbit_radius.py", ["{missing}"], "does not exist"),
+    ("orbit_radius.py", ["{run}"], "is no pixel task of bodies"),
+    ("orbit_radius.py", ["{run}", "--bound", "nan"], "--bound must be a positive number"),
+    ("compare_results.py", ["{missing}", "{junk}"], "cannot be read"),
+    ("compare_results.py", ["{junk}", "{junk}"], "not JSON"),
+    ("compare_results.py", ["{junk}", "{junk}", "--names", "one"], "--names needs two names"),
+    ("splice_results.py", ["{missing}"], "cannot be read"),
+    ("splice_results.py", ["{page}"], "README has no <!-- results:begin -->"),
+])
+def test_scripts_refuse_in_one_line(tmp_path, trained_run, script, arguments, fragment, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    arguments = _script_case(tmp_path, trained_run, arguments)
+    assert_one_line_error(run_script(script, arguments, monkeypatch, capsys), fragment)
+    assert (tmp_path / "README.md").read_text(encoding="utf-8") == "no markers\n"  # nothing half-written

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .checks import DEFAULT_HORIZON, MAX_SEEDS, check_count, check_lr, check_seed, check_step_size, check_steps, parse_horizon
-from .errors import HamnetError, InvalidValueError, RunDirectoryError
+from .errors import HamnetError, InvalidValueError, RunDirectoryError, exit_with
 from .progress import log
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -613,9 +613,9 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except HamnetError as exc:
-        _fail(f"error: {exc}", 2)
+        exit_with(f"error: {exc}", 2)
     except Interrupted as exc:
-        _fail(f"interrupted; {exc}", 130)
+        exit_with(f"interrupted; {exc}", 130)
     except Exception as exc:
         # The argument parser's usage errors (typer's click): they carry their exit code.
         if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
@@ -623,14 +623,8 @@ def main() -> None:
         command = getattr(getattr(exc, "ctx", None), "command_path", "hamnet")
         if not exc.format_message():  # `hamnet` alone: the help is already shown
             sys.exit(exc.exit_code)
-        _fail(f"error: {command}: {exc.format_message()}", exc.exit_code or 2)
+        exit_with(f"error: {command}: {exc.format_message()}", exc.exit_code or 2)
     sys.exit(code if isinstance(code, int) else 0)
-
-
-def _fail(message: str, code: int) -> None:
-    """Print `message` as one line on stderr and exit with `code`."""
-    print(f"hamnet: {' '.join(message.split())}", file=sys.stderr)
-    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,16 @@
-"""Typed errors. The CLI turns every `HamnetError` into one line and exit code 2."""
+"""Typed errors. The CLI turns every `HamnetError` into one line and exit code 2 (`exit_with`)."""
+
+from __future__ import annotations
+
+import sys
+from typing import NoReturn
+
+
+def exit_with(message: str, code: int = 2) -> NoReturn:
+    """Print `message` as one line on stderr (its whitespace folded), prefixed `hamnet:`,
+    and exit with `code` (2: bad input)."""
+    print(f"hamnet: {' '.join(message.split())}", file=sys.stderr)
+    raise SystemExit(code)
 
 
 class HamnetError(Exception):
