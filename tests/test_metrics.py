@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
 import hamnet
-from hamnet.metrics import Rollouts, bootstrap_se, energy_mse
+from hamnet.metrics import Rollouts, bootstrap_se, energy_mse, off_orbit
 
 
 def test_bootstrap_se_is_std_of_five_group_means() -> None:
@@ -48,3 +50,13 @@ def test_reversibility_separates_conservative_from_damped_flows() -> None:
     damped = reversibility_error(_Field(lambda x: pendulum.vector_field(x) - 0.05 * x * torch.tensor([0.0, 1.0],
                                         dtype=x.dtype)), start, span=10)
     assert conservative.mean < 1e-12 and damped.mean > 1e-2
+
+
+def test_off_orbit_counts_the_distance_from_the_orbit_not_the_phase() -> None:
+    angle = torch.linspace(0, 2 * math.pi, 101, dtype=torch.float64)[:, None]  # [T, 1]
+    true = torch.stack([torch.cos(angle), torch.sin(angle)], dim=-1)  # the unit circle, [T, 1, 2]
+    behind = true.roll(30, dims=0)  # the right orbit, 30 steps late
+    wider = 1.5 * true
+    assert float(off_orbit(behind, true).abs().max()) < 1e-12
+    assert torch.allclose(off_orbit(wider, true), torch.full((101, 1), 0.5, dtype=torch.float64))
+    assert bool(off_orbit(torch.full_like(true, float("nan")), true).isnan().all())

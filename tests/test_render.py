@@ -125,6 +125,7 @@ def test_tiny_pixel_spring_run_end_to_end(tmp_path) -> None:
         assert np.isfinite(metrics[key]), key
     names = {p.name for p in plot_run(tmp_path / "run")}
     assert {"rollouts.png", "pixel_rollout.gif", "pixel_rollout_strip.png", "latent_portrait.png"} <= names
+    assert "decoded_orbits.png" not in names  # a block has no orbit
     with Image.open(tmp_path / "run" / "pixel_rollout.gif") as gif:
         assert gif.n_frames == round(3.0 * (TINY["n_frames"] - 1))  # the whole reference horizon
     assert dataclasses.asdict(hamnet.systems.get("pixel-spring").recipe)["horizon"] == 5.0
@@ -140,6 +141,7 @@ def test_tiny_pixel_two_body_run_trains_along_windows(tmp_path) -> None:
     assert torch.equal(load(tmp_path / "run").latent_scale, model.latent_scale)
     assert len(history.train_loss) == 10 and all(np.isfinite(history.train_loss))
     assert np.isfinite(evaluate_run(tmp_path / "run")["test_loss_dynamics"])
+    assert "decoded_orbits.png" in {p.name for p in plot_run(tmp_path / "run")}  # bodies: where the frames put them
 
 
 def test_a_linear_encoder_is_affine_and_configs_without_one_keep_the_mlp() -> None:
@@ -223,3 +225,29 @@ def test_frames_cached_before_a_change_to_the_drawing_are_not_reused(monkeypatch
 
     monkeypatch.setattr(TwoBody, "drawing", wider)
     assert drawing_digest(hamnet.systems.get("pixel-two-body")) != before
+
+
+def test_turned_orbits_are_orbits_and_cover_every_direction(two_body) -> None:
+    """`recipe.turn` (pixel-two-body's): each orbit turned by a random angle, which the flow
+    commutes with (gravity has no direction), so the data cover the whole circle, not only
+    the first quadrant's starts of the original sampler."""
+    system = hamnet.systems.get("two-body")
+    x0 = system.sample_initial(64, torch.Generator().manual_seed(1))
+    angle = torch.linspace(0.0, 2 * math.pi, 64, dtype=torch.float64)
+    turned = system.turned(x0, angle)
+    assert torch.allclose(system.hamiltonian(turned), system.hamiltonian(x0), rtol=1e-12)
+    # the field of a turned state is the turned field (velocities and forces turn alike)
+    assert torch.allclose(system.vector_field(turned), system.turned(system.vector_field(x0), angle), atol=1e-12)
+    first = torch.cat([two_body.coords_train[:: TINY["n_frames"] - 2], two_body.coords_test[:: TINY["n_frames"] - 2]])
+    directions = torch.atan2(first[:, 1], first[:, 0])  # body 1 at each trajectory's start
+    assert bool((directions < 0).any()) and bool((directions > math.pi / 2).any())  # beyond the first quadrant
+
+
+def test_turning_needs_a_system_that_turns_and_old_configs_did_not() -> None:
+    with pytest.raises(hamnet.errors.InvalidValueError, match="no rotations of the plane"):
+        RunConfig.for_task("pixel-spring", "hnn", preset="quick").overridden({"recipe.turn": True}, where="test")
+    config = RunConfig.for_task("pixel-two-body", "hnn", preset="quick")
+    assert config.recipe["turn"] is True
+    saved = config.to_dict()
+    del saved["recipe"]["turn"]  # a config.json from before the field: orbits as the original sampler drew them
+    assert RunConfig.from_dict(saved).with_defaults().recipe == config.recipe | {"turn": False}

@@ -4,6 +4,7 @@ resumable, summarised over seeds; the same point gives the same numbers as `repr
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -116,3 +117,12 @@ def test_the_built_in_curves_are_sweeps_of_every_registered_model(name: str, axi
 def test_a_missing_sweep_file_names_the_built_in_ones(tmp_path) -> None:
     with pytest.raises(InvalidValueError, match="does not exist .built-in sweeps: data-efficiency, noise"):
         load_spec(tmp_path / "none.toml")
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parents[1] / "docs" / "examples").glob("*.toml")),
+                         ids=lambda p: p.name)
+def test_every_example_sweep_builds_its_points(path: Path) -> None:
+    """The sweep files docs/tasks.md quotes still describe runs hamnet can build."""
+    spec = load_spec(path)
+    points = spec.points()
+    assert len(points) == len(spec.combinations()) * len(spec.tasks) * len(spec.models) * len(spec.seeds)

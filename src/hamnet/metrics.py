@@ -203,6 +203,29 @@ def decoded_energy_mse(model: DynamicsModel, energy: Callable[[Tensor], Tensor],
     return Estimate(float(error.mean()), bootstrap_se(error.numpy()))
 
 
+def decoded_coordinates(model: DynamicsModel, states: Tensor) -> Tensor:
+    """What the decoded frames of a latent model's states [..., d] show: decoded, encoded
+    again and read out to the system's coordinates, in float64 (as `decoded_energy_mse`
+    scores the pixel pendulum; a decoder that draws the bodies elsewhere than its latents
+    say, or smears them, shows). States that left the finite numbers stay NaN.  -> [..., dim]."""
+    model64 = as_float64(model)
+    flat = states.reshape(-1, states.shape[-1]).to(torch.float64)
+    finite = flat.isfinite().all(dim=-1)
+    with torch.no_grad():
+        seen = model64.coordinates(model64.encode(model64.decode(flat.nan_to_num(nan=0.0, posinf=0.0, neginf=0.0))))
+    seen[~finite] = float("nan")
+    return seen.reshape(*states.shape[:-1], -1)
+
+
+def off_orbit(predicted: Tensor, true: Tensor) -> Tensor:
+    """Distance of each predicted position [T, b, 2] from the true orbit (the set of the
+    true positions [T, b, 2] of the same rollout, over all its times), over that orbit's
+    mean radius: 0 for a body on its orbit however far ahead or behind.  -> [T, b] (NaN
+    where the prediction is)."""
+    nearest = (predicted[:, None] - true[None]).norm(dim=-1).amin(dim=1)  # [T, b]
+    return nearest / true.norm(dim=-1).mean(dim=0)
+
+
 def energy_mse(system: System, rollouts: Rollouts) -> Estimate:
     """Mean over trajectories of mean_t (E(true_t) - E(model_t))², E = the system's true energy.
 

@@ -1,5 +1,5 @@
-"""Figures of latent (pixel) models: decoded rollouts as GIF and PNG strip, latent portraits,
-and the "add energy halfway" demo. Frames are 28×28 grey in [0, 0.5] (rod at 0.5)."""
+"""Figures of latent (pixel) models: decoded rollouts as GIF and PNG strip, the orbits the
+decoded frames show (bodies), latent portraits, and the "add energy halfway" demo. Frames are 28×28 grey in [0, 0.5] (rod at 0.5)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from torch import Tensor  # noqa: E402
 
 from .atomic import atomic_path  # noqa: E402
 from .integrators import rollout  # noqa: E402
-from .metrics import Rollouts, as_float64  # noqa: E402
+from .metrics import Rollouts, as_float64, decoded_coordinates, off_orbit  # noqa: E402
 from .models import DynamicsModel  # noqa: E402
 from .figure_files import save_figure  # noqa: E402
+from .plots import color_of  # noqa: E402
 from .systems import System  # noqa: E402
 
 SIDE = 28
@@ -27,6 +28,7 @@ GIF_STEPS = 250  # frames shown at most (the pixel pendulum's test episodes have
 FRAME_MS = 50  # one frame is 0.05 s of pendulum time: real time
 BUMP_FACTOR = 1.5  # the energy demo multiplies the momentum p by this at the midpoint ...
 BUMP_STEPS = 50  # ... after this many frames, and runs as many more
+ORBITS_SHOWN = 3  # test rollouts drawn in the decoded-orbit figure
 
 
 def first_frames(observations: Tensor) -> np.ndarray:
@@ -127,6 +129,39 @@ def energy_bump_frames(model: DynamicsModel, start: Tensor, steps: int) -> tuple
     return decoded_frames(model, path), path
 
 
+def decoded_orbit_figure(system: System, models: dict[str, DynamicsModel], rollouts: dict[str, Rollouts],
+                         span: int, title: str) -> plt.Figure:
+    """Where the decoded frames put the first body (`decoded_coordinates`) over the whole
+    rollout, against its true orbit: one panel per model with the first `ORBITS_SHOWN` test
+    rollouts, and the median off-orbit distance over the test rollouts against time in frames
+    (`off_orbit`), marked at 1×, 2× and 5× the training `span` (frames)."""
+    fig, axes = plt.subplots(1, len(models) + 1, figsize=(4.2 * (len(models) + 1), 4.2))
+    *orbit_axes, ax_distance = axes
+    half_width = getattr(getattr(system, "base", system), "view_half_width", None)
+    for ax, (label, model) in zip(orbit_axes, models.items()):
+        r = rollouts[label]
+        true = system.body_positions(r.true)[..., 0, :]
+        seen = system.body_positions(decoded_coordinates(model, r.states))[..., 0, :]
+        for b in range(min(ORBITS_SHOWN, true.shape[1])):
+            ax.plot(true[:, b, 0], true[:, b, 1], color="black", lw=1.0, label="true orbit" if b == 0 else None)
+            ax.plot(seen[:, b, 0], seen[:, b, 1], color=color_of(label), lw=0.8, alpha=0.8,
+                    label="seen in decoded frames" if b == 0 else None)
+        if half_width:
+            ax.set(xlim=(-half_width, half_width), ylim=(-half_width, half_width))
+        ax.set(title=f"{label}: body 1 in its decoded frames", xlabel="x", ylabel="y", aspect="equal")
+        ax.legend(loc="upper right", fontsize=7)
+        distance = off_orbit(seen, true).nan_to_num(nan=float("inf")).median(dim=1).values
+        ax_distance.plot(r.t, distance, color=color_of(label), lw=1.5, label=label)
+    for k in (1, 2, 5):
+        ax_distance.axvline(k * span, color="0.5", lw=0.8, ls=":")
+    ax_distance.set(title="distance from the true orbit / its radius (median)", xlabel="frame",
+                    ylabel="off-orbit distance (axis ends at 1)", ylim=(0, 1))
+    ax_distance.legend(loc="upper left", fontsize=7)
+    fig.suptitle(f"{title} · dotted: 1×, 2×, 5× the training span", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
 def pixel_figures(system: System, models: dict[str, DynamicsModel], rollouts: dict[str, Rollouts],
                   data, out_dir: Path, title: str, prefix: str = "") -> list[Path]:
     """The pixel task's pictures: decoded-rollout GIF + strip PNG (true | each model) of the
@@ -141,6 +176,10 @@ def pixel_figures(system: System, models: dict[str, DynamicsModel], rollouts: di
              save_figure(strip_figure(panels, f"{title} · test episode {shown} (highest energy), every "
                                               f"{every}th frame", every=every),
                          out_dir / f"{prefix}pixel_rollout_strip.png")]
+    if system.body_positions(data.episode_coords_test[:1, 0]) is not None and "test" in data.sequences:
+        span = data.sequences["test"].shape[1]  # observations of a training trajectory: its frame intervals
+        paths.append(save_figure(decoded_orbit_figure(system, models, rollouts, span, title),
+                                 out_dir / f"{prefix}decoded_orbits.png"))
     if system.dim == 2:  # a portrait of the latent plane
         coords = data.episode_coords_test.reshape(-1, system.dim)
         observations = data.episodes_test.reshape(-1, data.episodes_test.shape[-1])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 import time
 
 import torch
@@ -57,6 +58,8 @@ def frames_dataset(system: System, recipe: FramesRecipe, seed: int, use_cache: b
         start = time.perf_counter()
         generator = torch.Generator().manual_seed(seed)
         x0 = system.sample_initial(recipe.n_trajectories, generator).to(torch.float64)
+        if recipe.turn:
+            x0 = system.turned(x0, 2 * math.pi * torch.rand(len(x0), generator=generator, dtype=torch.float64))
         states = _trajectories(system, x0, recipe.n_frames, recipe.frame_dt)
         first_test = recipe.n_trajectories - n_test
         reference = _trajectories(system, x0[first_test:first_test + n_reference], recipe.reference_frames,

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from .. import models, objectives, systems
 from ..checks import check_lr, check_seed, check_steps
 from ..errors import HamnetError, InvalidValueError
@@ -138,6 +140,8 @@ class RunConfig:
                                     "trains in fp32 only")
         if system.recipe is not None:
             _check_fields("recipe", self.recipe, system.recipe)
+            if self.recipe.get("turn"):  # the system says whether it turns (raises if not)
+                system.turned(torch.zeros(1, system.dim, dtype=torch.float64), torch.zeros(1, dtype=torch.float64))
         _check_fields("protocol", self.protocol, system.energy_protocol)
         if self.protocol.get("reference_flow") and not system.has_energy:
             raise InvalidValueError(f"task {self.task!r}: scoring against the true flow needs a known energy "

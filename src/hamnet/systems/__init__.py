@@ -25,10 +25,12 @@ from .spring import Spring
 #: Frames of systems that draw themselves (`pixel_frames`): the spring as a sliding block
 #: (200 trajectories of 30 frames over the spring's 3 time units, about one period), two
 #: bodies as discs of two grey levels (300 trajectories of 50 frames over 10 time units, 0.2
-#: apart: an inner orbit turns 0.17 rad a frame).
+#: apart: an inner orbit turns 0.17 rad a frame; each orbit turned by a random angle: the
+#: original sampler starts every one in the first quadrant, and over 10 time units, about
+#: half an orbit, the fourth quadrant then held 4 % of the training frames instead of 25 %).
 PixelSpring = frames_of(Spring, FramesRecipe(n_trajectories=200, t_end=3.0, n_frames=30),
                         "mass-spring as a sliding block in 28x28 frames (two stacked), latent model; H = q^2 + p^2")
-PixelTwoBody = frames_of(TwoBody, FramesRecipe(n_trajectories=300, t_end=10.0, n_frames=50),
+PixelTwoBody = frames_of(TwoBody, FramesRecipe(n_trajectories=300, t_end=10.0, n_frames=50, turn=True),
                          "two-body gravity as two discs in 28x28 frames (two stacked), latent model")
 
 _REGISTRY: dict[str, type[System]] = {

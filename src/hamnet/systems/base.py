@@ -181,6 +181,12 @@ class System:
         """Positions of point bodies in the plane, [..., N, 2], for orbit plots (None: no bodies)."""
         return None
 
+    def turned(self, x: Tensor, angle: Tensor) -> Tensor:
+        """The states x [n, dim] turned counter-clockwise about the origin by `angle` [n]
+        (rad), for systems whose flow is symmetric under rotations of the plane (a frames
+        recipe's `turn`); others raise InvalidValueError."""
+        raise InvalidValueError(f"task {self.name!r} has no rotations of the plane to turn its states by")
+
     def drawing(self, x: Tensor) -> Drawing | None:
         """What a frame of the states x [N, dim] shows (`hamnet.render`), for pixel tasks
         made of this system (`pixel_frames`); None: a system with nothing to draw."""

@@ -65,6 +65,12 @@ class NBody(System):
         discs = [Disc(bodies[..., k, :], 0.3, BODY_LEVELS[k % len(BODY_LEVELS)]) for k in range(self.n_bodies)]
         return Drawing(discs, half_width=self.view_half_width)
 
+    def turned(self, x: Tensor, angle: Tensor) -> Tensor:
+        """Every body's position and momentum turned by `angle` [n] (rad) about the origin
+        (gravity is symmetric under rotations).  x [n, dim] -> [n, dim]."""
+        turn = angle[:, None]
+        return self._state(_rotate(self.body_positions(x), turn), _rotate(self.momenta(x), turn))
+
     def momenta(self, x: Tensor) -> Tensor:
         """Body momenta.  x[..., dim] -> [..., N, 2]."""
         return x[..., 2 * self.n_bodies :].unflatten(-1, (self.n_bodies, 2))

@@ -11,6 +11,7 @@ coordinates are kept for evaluation only (`hamnet.data.frames`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
@@ -36,6 +37,13 @@ class FramesRecipe:
     test_fraction: float = 0.2
     horizon: float = 5.0
     n_reference: int = 15
+    #: Turn each trajectory's initial state by an angle drawn uniformly in [0, 2π) about the
+    #: origin (systems symmetric under rotations of the plane, `System.turned`), so that
+    #: short trajectories still cover every direction.
+    turn: bool = False
+
+    #: What a config saved before a field existed meant.
+    EARLIER: ClassVar[dict[str, Any]] = {"turn": False}
 
     def __post_init__(self) -> None:
         n_test = int(self.n_trajectories * self.test_fraction)
@@ -91,6 +99,9 @@ def frames_of(base: type[System], recipe: FramesRecipe, description: str = "") -
 
         def drawing(self, x: Tensor) -> Drawing | None:
             return self.base.drawing(x)
+
+        def turned(self, x: Tensor, angle: Tensor) -> Tensor:
+            return self.base.turned(x, angle)
 
     Frames.recipe = recipe
     Frames.description = description or f"{base.name} seen through 28x28 frames (two stacked), latent model"
