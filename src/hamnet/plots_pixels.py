@@ -1,5 +1,6 @@
 """Figures of latent (pixel) models: decoded rollouts as GIF and PNG strip, the orbits the
-decoded frames show (bodies), latent portraits, and the "add energy halfway" demo. Frames are 28×28 grey in [0, 0.5] (rod at 0.5)."""
+decoded frames show (bodies), latent portraits, and the "add energy halfway" demo. Frames
+are 28×28 grey in [0, 0.5] (rod at 0.5)."""
 
 from __future__ import annotations
 
@@ -137,7 +138,8 @@ def decoded_orbit_figure(system: System, models: dict[str, DynamicsModel], rollo
     (`off_orbit`), marked at 1×, 2× and 5× the training `span` (frames)."""
     fig, axes = plt.subplots(1, len(models) + 1, figsize=(4.2 * (len(models) + 1), 4.2))
     *orbit_axes, ax_distance = axes
-    half_width = getattr(getattr(system, "base", system), "view_half_width", None)
+    first = next(iter(rollouts.values())).true[0, :1]
+    half_width = system.drawing(first).half_width  # the frames' window
     for ax, (label, model) in zip(orbit_axes, models.items()):
         r = rollouts[label]
         true = system.body_positions(r.true)[..., 0, :]
@@ -146,9 +148,8 @@ def decoded_orbit_figure(system: System, models: dict[str, DynamicsModel], rollo
             ax.plot(true[:, b, 0], true[:, b, 1], color="black", lw=1.0, label="true orbit" if b == 0 else None)
             ax.plot(seen[:, b, 0], seen[:, b, 1], color=color_of(label), lw=0.8, alpha=0.8,
                     label="seen in decoded frames" if b == 0 else None)
-        if half_width:
-            ax.set(xlim=(-half_width, half_width), ylim=(-half_width, half_width))
-        ax.set(title=f"{label}: body 1 in its decoded frames", xlabel="x", ylabel="y", aspect="equal")
+        ax.set(title=f"{label}: body 1 in its decoded frames", xlabel="x", ylabel="y", aspect="equal",
+               xlim=(-half_width, half_width), ylim=(-half_width, half_width))
         ax.legend(loc="upper right", fontsize=7)
         distance = off_orbit(seen, true).nan_to_num(nan=float("inf")).median(dim=1).values
         ax_distance.plot(r.t, distance, color=color_of(label), lw=1.5, label=label)
