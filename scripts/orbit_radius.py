@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 
 from hamnet.errors import HamnetError, exit_with
-from hamnet.metrics import Rollouts, decoded_coordinates, off_orbit
+from hamnet.metrics import Rollouts, as_float64, decoded_coordinates, off_orbit
 from hamnet.pipeline.load import load
 from hamnet.runs import ROLLOUTS, load_config, load_stamped
 
@@ -58,7 +58,7 @@ def row(run: Path, bound: float) -> str:
     rollouts = Rollouts.from_tensors(tensors)
     true, model = system.body_positions(rollouts.true)[..., 0, :], system.body_positions(rollouts.model)[..., 0, :]
     read_out = off_orbit(model, true).nan_to_num(nan=float("inf")).median(dim=1).values  # [T]
-    seen = system.body_positions(decoded_coordinates(trained, rollouts.states))[..., 0, :]
+    seen = system.body_positions(decoded_coordinates(as_float64(trained), rollouts.states))[..., 0, :]
     decoded = off_orbit(seen, true).nan_to_num(nan=float("inf")).median(dim=1).values
     span = config.recipe["n_frames"] - 1
     times = [min(k * span, len(read_out) - 1) for k in (1, 2, 5)]

@@ -182,6 +182,20 @@ def reversibility_error(model: DynamicsModel, start: Tensor, span: float, rtol: 
     return Estimate(float(error.mean()), standard_error(error))
 
 
+def decoded_coordinates(model64: DynamicsModel, states: Tensor) -> Tensor:
+    """What the decoded frames of a float64 latent model's (`as_float64`) states [..., d]
+    show: decoded, encoded again and read out to the system's coordinates (as
+    `decoded_energy_mse` scores the pixel pendulum; a decoder that draws the bodies
+    elsewhere than its latents say, or smears them, shows). States that left the finite
+    numbers stay NaN.  -> [..., dim] float64."""
+    flat = states.reshape(-1, states.shape[-1]).to(torch.float64)
+    finite = flat.isfinite().all(dim=-1)
+    with torch.no_grad():
+        seen = model64.coordinates(model64.encode(model64.decode(flat.nan_to_num(nan=0.0, posinf=0.0, neginf=0.0))))
+    seen[~finite] = float("nan")
+    return seen.reshape(*states.shape[:-1], -1)
+
+
 def decoded_energy_mse(model: DynamicsModel, energy: Callable[[Tensor], Tensor], observations: Tensor,
                        coords: Tensor, rtol: float = 1e-9) -> Estimate:
     """The pixel pendulum's energy MSE as the paper's notebook computed it, on one episode:
@@ -196,25 +210,11 @@ def decoded_energy_mse(model: DynamicsModel, energy: Callable[[Tensor], Tensor],
     with torch.no_grad():
         latents = rollout(model64.time_derivative, model64.encode(observations[:1].to(torch.float64)), t,
                           rtol=rtol, atol=rtol)[:, 0]
-        predicted = model64.coordinates(model64.encode(model64.decode(latents)))
+        predicted = decoded_coordinates(model64, latents)
         predicted[0] = coords[0]
         error = (energy(coords.to(torch.float64)) - energy(predicted)).pow(2)
     error = error.nan_to_num(nan=float("inf"))
     return Estimate(float(error.mean()), bootstrap_se(error.numpy()))
-
-
-def decoded_coordinates(model: DynamicsModel, states: Tensor) -> Tensor:
-    """What the decoded frames of a latent model's states [..., d] show: decoded, encoded
-    again and read out to the system's coordinates, in float64 (as `decoded_energy_mse`
-    scores the pixel pendulum; a decoder that draws the bodies elsewhere than its latents
-    say, or smears them, shows). States that left the finite numbers stay NaN.  -> [..., dim]."""
-    model64 = as_float64(model)
-    flat = states.reshape(-1, states.shape[-1]).to(torch.float64)
-    finite = flat.isfinite().all(dim=-1)
-    with torch.no_grad():
-        seen = model64.coordinates(model64.encode(model64.decode(flat.nan_to_num(nan=0.0, posinf=0.0, neginf=0.0))))
-    seen[~finite] = float("nan")
-    return seen.reshape(*states.shape[:-1], -1)
 
 
 def off_orbit(predicted: Tensor, true: Tensor) -> Tensor:

@@ -143,7 +143,7 @@ def decoded_orbit_figure(system: System, models: dict[str, DynamicsModel], rollo
     for ax, (label, model) in zip(orbit_axes, models.items()):
         r = rollouts[label]
         true = system.body_positions(r.true)[..., 0, :]
-        seen = system.body_positions(decoded_coordinates(model, r.states))[..., 0, :]
+        seen = system.body_positions(decoded_coordinates(as_float64(model), r.states))[..., 0, :]
         for b in range(min(ORBITS_SHOWN, true.shape[1])):
             ax.plot(true[:, b, 0], true[:, b, 1], color="black", lw=1.0, label="true orbit" if b == 0 else None)
             ax.plot(seen[:, b, 0], seen[:, b, 1], color=color_of(label), lw=0.8, alpha=0.8,
