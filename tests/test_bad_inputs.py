@@ -297,6 +297,10 @@ CASES = [
     case("sweep-latent-scaled-not-a-bool", "sweep {d}/s.toml --out {d}/out", "scaled must be true or false",
          prepare=file_at("s.toml", b'tasks = ["pixel-two-body"]\nmodels = ["hnn"]\n[set]\n'
                                    b'"objective_options.scaled" = "yes"\n')),
+    case("sweep-turn-a-block", "sweep {d}/s.toml --out {d}/out", "recipe.turn: task 'pixel-spring': 'spring' has no rotations",
+         prepare=file_at("s.toml", b'tasks = ["pixel-spring"]\nmodels = ["hnn"]\n[set]\n"recipe.turn" = true\n')),
+    case("sweep-turn-not-a-bool", "sweep {d}/s.toml --out {d}/out", "recipe.turn must be like True, got 1",
+         prepare=file_at("s.toml", b'tasks = ["pixel-two-body"]\nmodels = ["hnn"]\n[set]\n"recipe.turn" = 1\n')),
     case("train-pixel-integrator", "train --task pixel-spring --model hnn --preset quick --integrator rk4 "
          "--out {d}/run", "--integrator is a setting of --objective rollout", "--unroll only"),
     case("train-pixel-unroll-101", "train --task pixel-spring --model hnn --preset quick --unroll 101 --out {d}/run",

@@ -141,7 +141,10 @@ class RunConfig:
         if system.recipe is not None:
             _check_fields("recipe", self.recipe, system.recipe)
             if self.recipe.get("turn"):  # the system says whether it turns (raises if not)
-                system.turned(torch.zeros(1, system.dim, dtype=torch.float64), torch.zeros(1, dtype=torch.float64))
+                try:
+                    system.turned(torch.zeros(1, system.dim, dtype=torch.float64), torch.zeros(1, dtype=torch.float64))
+                except InvalidValueError as exc:
+                    raise InvalidValueError(f"recipe.turn: task {self.task!r}: {exc}") from None
         _check_fields("protocol", self.protocol, system.energy_protocol)
         if self.protocol.get("reference_flow") and not system.has_energy:
             raise InvalidValueError(f"task {self.task!r}: scoring against the true flow needs a known energy "

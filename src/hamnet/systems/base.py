@@ -185,7 +185,7 @@ class System:
         """The states x [n, dim] turned counter-clockwise about the origin by `angle` [n]
         (rad), for systems whose flow is symmetric under rotations of the plane (a frames
         recipe's `turn`); others raise InvalidValueError."""
-        raise InvalidValueError(f"task {self.name!r} has no rotations of the plane to turn its states by")
+        raise InvalidValueError(f"{self.name!r} has no rotations of the plane to turn its states by")
 
     def drawing(self, x: Tensor) -> Drawing | None:
         """What a frame of the states x [N, dim] shows (`hamnet.render`), for pixel tasks
