@@ -57,9 +57,9 @@ def row(run: Path, bound: float) -> str:
         exit_with(f"error: {run}: no rollouts of these weights; run `hamnet evaluate {run}` first")
     rollouts = Rollouts.from_tensors(tensors)
     true, model = system.body_positions(rollouts.true)[..., 0, :], system.body_positions(rollouts.model)[..., 0, :]
-    read_out = off_orbit(model, true).nan_to_num(nan=float("inf")).median(dim=1).values  # [T]
+    read_out = off_orbit(model, true).median(dim=1).values  # [T]
     seen = system.body_positions(decoded_coordinates(as_float64(trained), rollouts.states))[..., 0, :]
-    decoded = off_orbit(seen, true).nan_to_num(nan=float("inf")).median(dim=1).values
+    decoded = off_orbit(seen, true).median(dim=1).values
     span = config.recipe["n_frames"] - 1
     times = [min(k * span, len(read_out) - 1) for k in (1, 2, 5)]
     cells = [f"{float(median[i]):.3f}" for median in (read_out, decoded) for i in times]

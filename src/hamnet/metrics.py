@@ -220,10 +220,10 @@ def decoded_energy_mse(model: DynamicsModel, energy: Callable[[Tensor], Tensor],
 def off_orbit(predicted: Tensor, true: Tensor) -> Tensor:
     """Distance of each predicted position [T, b, 2] from the true orbit (the set of the
     true positions [T, b, 2] of the same rollout, over all its times), over that orbit's
-    mean radius: 0 for a body on its orbit however far ahead or behind.  -> [T, b] (NaN
-    where the prediction is)."""
+    mean radius: 0 for a body on its orbit however far ahead or behind.  -> [T, b] (inf
+    where the prediction is NaN: it left the finite numbers, as far off as can be)."""
     nearest = (predicted[:, None] - true[None]).norm(dim=-1).amin(dim=1)  # [T, b]
-    return nearest / true.norm(dim=-1).mean(dim=0)
+    return (nearest / true.norm(dim=-1).mean(dim=0)).nan_to_num(nan=float("inf"))
 
 
 def energy_mse(system: System, rollouts: Rollouts) -> Estimate:

@@ -151,7 +151,7 @@ def decoded_orbit_figure(system: System, models: dict[str, DynamicsModel], rollo
         ax.set(title=f"{label}: body 1 in its decoded frames", xlabel="x", ylabel="y", aspect="equal",
                xlim=(-half_width, half_width), ylim=(-half_width, half_width))
         ax.legend(loc="upper right", fontsize=7)
-        distance = off_orbit(seen, true).nan_to_num(nan=float("inf")).median(dim=1).values
+        distance = off_orbit(seen, true).median(dim=1).values
         ax_distance.plot(r.t, distance, color=color_of(label), lw=1.5, label=label)
     for k in (1, 2, 5):
         ax_distance.axvline(k * span, color="0.5", lw=0.8, ls=":")
