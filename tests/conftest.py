@@ -10,14 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from hamnet.jobs import usable_cores
+
 #: At most this many workers for `-n auto`: the longest module (the tutorials, ~1 min) bounds
 #: the suite's time anyway; more workers would only add start-ups and memory.
 MAX_WORKERS = 4
-
-
-def _cores() -> int:
-    """The cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _threads_asked() -> int | None:
@@ -32,7 +29,7 @@ if "PYTEST_XDIST_WORKER" in os.environ and _threads_asked() is None:
     # PyTorch is imported before this file (by the torchtyping plugin torchode brings): told directly.
     import torch
 
-    os.environ["OMP_NUM_THREADS"] = str(max(1, _cores() // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))))
+    os.environ["OMP_NUM_THREADS"] = str(max(1, usable_cores() // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))))
     torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
 
@@ -40,7 +37,7 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`-n auto`: as many workers as the cores hold at OMP_NUM_THREADS threads each (one per
     core where it is unset), at most MAX_WORKERS: OMP_NUM_THREADS=2 on two cores is one
     worker of two threads (two such workers took 446 s, one process 401 s)."""
-    return max(1, min(MAX_WORKERS, _cores() // (_threads_asked() or 1)))
+    return max(1, min(MAX_WORKERS, usable_cores() // (_threads_asked() or 1)))
 
 
 @pytest.fixture(autouse=True, scope="session")
