@@ -78,7 +78,7 @@ def main() -> None:
                 total += work
                 rows.append([task, model, flops / 1e9, steps, preset.seeds, work / 1e12,
                              *(work / (rate * cores) for rate in rates.values())])
-    print(f"best product rate on one core: "
+    print("best product rate on one core: "
           + ", ".join(f"{name} {rate / 1e9:.0f} GFLOP/s" for name, rate in rates.items()) + f"; {cores} cores")
     print_table(["task", "model", "GFLOP per step", "steps", "seeds", "TFLOP", *(f"floor s ({n})" for n in rates)],
                 rows)
