@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from ..errors import InvalidValueError
@@ -67,12 +68,10 @@ class AutoencoderObjective(Objective):
         if autoencoder is None:
             raise InvalidValueError(f"the {self.name} objective needs a model of observations "
                                     f"(a LatentModel), not {type(model).__name__}")
-        window = torch.stack(batch, dim=1) if len(batch) == 2 else batch[0]  # [N, k + 1, obs]
-        n, steps = window.shape[0], window.shape[1] - 1
-        # frame by frame of the window (as a pair's two observations were, before windows):
-        # the paper pendulum's runs keep their bits
-        z = torch.stack([autoencoder.encode(window[:, i]) for i in range(steps + 1)], dim=1)
-        reconstruction = (window[:, 0] - autoencoder.decode(z[:, 0])).pow(2).mean(dim=-1)
+        frames = batch if len(batch) == 2 else batch[0].unbind(1)  # k + 1 of [N, obs]
+        n, steps = frames[0].shape[0], len(frames) - 1
+        z = torch.stack([autoencoder.encode(frame) for frame in frames], dim=1)
+        reconstruction = F.mse_loss(autoencoder.decode(z[:, 0]), frames[0], reduction="none").mean(dim=-1)
         half = z.shape[-1] // 2  # z = (w, dw): dw is how far w moves in one frame
         w, dw = z[..., :half], z[..., half:]
         canonical = (dw[:, :-1] - (w[:, 1:] - w[:, :-1])).pow(2).mean(dim=(1, 2))
