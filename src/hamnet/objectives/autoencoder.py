@@ -70,6 +70,7 @@ class AutoencoderObjective(Objective):
                                     f"(a LatentModel), not {type(model).__name__}")
         frames = batch if len(batch) == 2 else batch[0].unbind(1)  # k + 1 of [N, obs]
         n, steps = frames[0].shape[0], len(frames) - 1
+        # frame by frame, not as one batch of (k + 1)·N: the paper pendulum's runs keep their bits
         z = torch.stack([autoencoder.encode(frame) for frame in frames], dim=1)
         reconstruction = F.mse_loss(autoencoder.decode(z[:, 0]), frames[0], reduction="none").mean(dim=-1)
         half = z.shape[-1] // 2  # z = (w, dw): dw is how far w moves in one frame
