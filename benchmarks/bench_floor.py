@@ -33,19 +33,25 @@ SHAPES = ((200, 1568, 200), (200, 200, 1568), (1568, 200, 200), (750, 200, 200),
           (200, 200, 200))
 
 
-def step_flops(task: str, model: str) -> tuple[int, int]:
-    """(FLOPs of one full-preset training step of `task` × `model`, its training steps)."""
-    config = RunConfig.for_task(task, model, preset="full")
-    data, objective = build_data(config), build_objective(config)
-    train, test = objective.tensors(data, "train"), objective.tensors(data, "test")
+def step_flops(task: str) -> dict[str, tuple[int, int]]:
+    """Per default model of `task`: (FLOPs of one full-preset training step, its training
+    steps). The task's data set is built once: its models share it."""
+    data, out = None, {}
+    for model in experiments.get(task, "full").models:
+        config = RunConfig.for_task(task, model, preset="full")
+        data = build_data(config) if data is None else data
+        objective = build_objective(config)
+        train, test = objective.tensors(data, "train"), objective.tensors(data, "test")
 
-    def counted(steps: int) -> int:
-        settings = dataclasses.replace(config.train, steps=steps)
-        with FlopCounterMode(display=False) as counter:
-            train_one(build_model(config), train, test, settings, seed=0, objective=objective, show_progress=False)
-        return counter.get_total_flops()
+        def counted(steps: int) -> int:
+            settings = dataclasses.replace(config.train, steps=steps)
+            with FlopCounterMode(display=False) as counter:
+                train_one(build_model(config), train, test, settings, seed=0, objective=objective,
+                          show_progress=False)
+            return counter.get_total_flops()
 
-    return counted(2) - counted(1), config.train.steps
+        out[model] = (counted(2) - counted(1), config.train.steps)
+    return out
 
 
 def best_rate(dtype: torch.dtype, repeats: int) -> float:
@@ -72,8 +78,7 @@ def main() -> None:
         tasks = ("spring", "two-body") if args.quick else preset.tasks
         rows, total = [], 0.0
         for task in tasks:
-            for model in experiments.get(task, "full").models:
-                flops, steps = step_flops(task, model)
+            for model, (flops, steps) in step_flops(task).items():
                 work = flops * steps * preset.seeds
                 total += work
                 rows.append([task, model, flops / 1e9, steps, preset.seeds, work / 1e12,

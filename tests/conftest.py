@@ -29,8 +29,9 @@ if "PYTEST_XDIST_WORKER" in os.environ and _threads_asked() is None:
     # PyTorch is imported before this file (by the torchtyping plugin torchode brings): told directly.
     import torch
 
-    os.environ["OMP_NUM_THREADS"] = str(max(1, usable_cores() // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))))
-    torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+    _threads = max(1, usable_cores() // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+    os.environ["OMP_NUM_THREADS"] = str(_threads)
+    torch.set_num_threads(_threads)
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
