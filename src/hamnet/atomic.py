@@ -93,3 +93,14 @@ def ensure_writable_dir(path: str | os.PathLike) -> Path:
     except OSError as exc:
         raise OutputError(f"output directory {path} is not writable: {exc.strerror or exc}") from None
     return path
+
+
+def check_writable_target(path: str | os.PathLike) -> None:
+    """`OutputError` unless the folder `path` exists and is writable or could be created
+    (its nearest existing ancestor a writable directory), without creating anything."""
+    path = Path(path)
+    existing = next(p for p in (path, *path.parents) if p.exists() or p == Path(p.anchor or "."))
+    if not existing.is_dir():
+        raise OutputError(f"output directory {path} is not writable: {existing} is a file, not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputError(f"output directory {path} is not writable: no permission to write in {existing}")

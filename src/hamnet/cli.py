@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .checks import DEFAULT_HORIZON, MAX_SEEDS, check_count, check_lr, check_seed, check_step_size, check_steps, parse_horizon
+from .atomic import check_writable_target
 from .errors import HamnetError, InvalidValueError, RunDirectoryError, exit_with
 from .progress import log
 
@@ -580,6 +581,97 @@ def _pair(text: str, option: str) -> tuple[float, float]:
     if not all(abs(v) < float("inf") for v in (a, b)):
         raise InvalidValueError(f"{option} must be two finite numbers, got {text!r}")
     return a, b
+
+
+@app.command()
+def distill(
+    run: Optional[Path] = typer.Argument(None, help="A run directory of a model with a learned H (hnn, dhnn, "
+                                         "hnn-separable, lnn); or pass --data."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Distill H from your trajectory file directly "
+                                        "(dx/dt = J grad H imposed), beside plain SINDy, instead of a RUN."),
+    coords: Optional[str] = Coords,
+    momenta: Optional[str] = Momenta,
+    hamiltonian: Optional[str] = typer.Option(None, "--hamiltonian", help="--data: the true energy as an "
+                                              "expression (scores the formula against it)."),
+    derivative: Optional[str] = Derivative,
+    test_fraction: Optional[float] = TestFraction,
+    reference: Optional[str] = Reference,
+    degree: int = typer.Option(4, help="Monomials of the coordinates and momenta up to this total degree "
+                               "(0: none)."),
+    trig: bool = typer.Option(True, "--trig/--no-trig", help="sin and cos of every position."),
+    pairwise: Optional[int] = typer.Option(None, help="1/r of every pair of bodies with this many coordinates "
+                                           "each (default: the task's bodies, e.g. 2 for two-body)."),
+    terms: Optional[str] = typer.Option(None, help="Your own terms, comma-separated, e.g. \"cos(q1-q2), q1*p2\"."),
+    tolerance: float = typer.Option(0.01, help="Selection rule: the sparsest support whose relative residual is "
+                                    "within this of the best one's."),
+    states: int = typer.Option(2000, help="Training states the regression uses at most."),
+    bootstrap: int = typer.Option(200, help="Bootstrap resamples of the states for the coefficients' intervals."),
+    horizon: Optional[str] = typer.Option(None, help="Long-horizon rollouts of formula and network over this "
+                                          "multiple of the training horizon (default 10x; none to skip)."),
+    noise: float = typer.Option(0.0, help="Std of the noise on the observed states: the coefficients are "
+                                "corrected for it by simulation-extrapolation (0: no correction)."),
+    truth: Optional[str] = typer.Option(None, help="Score the formula's terms against this H (an expression) "
+                                        "instead of the task's own."),
+    seed: int = typer.Option(0, help="Seed of the state subsample, the bootstrap and the noise correction."),
+    out: Optional[Path] = typer.Option(None, help="Folder for formula.json/.txt/.md and selection.png (default: "
+                                       "RUN/distill, or distill-<file name> for --data)."),
+) -> None:
+    """The learned H as a formula: sparse regression (PySINDy's STLSQ) of grad H over a library
+    of terms, with bootstrap intervals, scored against the network and the truth."""
+    if (run is None) == (data is None):
+        raise InvalidValueError("pass a RUN directory or --data FILE (one of them)")
+    if run is not None:
+        _refuse_data_options(coords, momenta, hamiltonian, test_fraction, derivative, reference)
+        _check_run_dir(run)
+    check_count(states, "--states")
+    check_count(bootstrap, "--bootstrap")
+    check_seed(seed)
+    factor = parse_horizon(horizon) if horizon is not None else DEFAULT_HORIZON
+    target = out or (run / "distill" if run is not None else Path(f"distill-{data.stem}"))
+    check_writable_target(target)
+    _start_torch()
+    from .distill import LibrarySpec, Settings, distill_data, distill_run, parse_terms
+    from .distill.report import write_distillation
+
+    settings = Settings(LibrarySpec(degree, trig, pairwise, parse_terms(terms)), tolerance, states, bootstrap,
+                        factor, seed, truth, noise)
+    with _on_interrupt("nothing was written; run it again"):
+        if run is not None:
+            result = distill_run(run, settings)
+        else:
+            from .experiments import RunConfig
+
+            task, options, recipe, protocol = _task_spec(None, data, coords, momenta, hamiltonian, test_fraction,
+                                                         derivative, reference)
+            config = RunConfig.for_task(task, "hnn", seed, "full", system_options=options, recipe=recipe,
+                                        protocol=protocol)
+            result = distill_data(config, settings)
+    paths = write_distillation(result, target)
+    _print_distillation(result)
+    console.print(f"wrote {', '.join(str(p) for p in paths)}", soft_wrap=True)
+
+
+def _print_distillation(result) -> None:  # noqa: ANN001 (a hamnet.distill.Distillation)
+    """The formula, its terms with intervals, and the scores, as a person reads them."""
+    for name, formula in (("H", result.hamiltonian), ("D", result.dissipation)):
+        if formula is None:
+            continue
+        console.print(f"{name} = {formula.to_dict()['pretty']}", soft_wrap=True)
+        table = Table("term", "coefficient", "95 % interval")
+        for term, c, (lo, hi) in zip(formula.terms, formula.coefficients, formula.intervals):
+            table.add_row(term, f"{c:.6g}", f"[{lo:.6g}, {hi:.6g}]")
+        console.print(table)
+    if result.truth is not None:
+        error = result.truth["max_coefficient_error"]
+        console.print(f"against the true H: exact support {'yes' if result.truth['exact_support'] else 'no'}, "
+                      f"largest coefficient error {'—' if error is None else f'{100 * error:.3g} %'}")
+    table = Table("metric", *result.scores)
+    for metric in sorted({k for scores in result.scores.values() for k in scores}):
+        table.add_row(metric, *(f"{scores[metric]:.4g}" if metric in scores else "—" for scores in result.scores.values()))
+    console.print(table)
+    if result.sindy is not None:
+        console.print(f"plain SINDy: {result.sindy['terms']} terms" + "".join(f"\n  {eq}" for eq in result.sindy["equations"]),
+                      soft_wrap=True)
 
 
 @app.command()

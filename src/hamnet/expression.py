@@ -98,6 +98,19 @@ class HamiltonianExpression:
         """The symbolic expression (symbols are real sympy.Symbols named as coords/momenta)."""
         return self._expr
 
+    def gradient(self, x: Tensor) -> Tensor:
+        """∂H/∂x from the symbolic derivatives (no autograd), x[..., 2n] -> [..., 2n] in x's dtype."""
+        if x.ndim == 0 or x.shape[-1] != self.dim:
+            raise InvalidValueError(f"the Hamiltonian {_quote(self.text)} expects states of "
+                                    f"{self.dim} values (q then p), got shape {tuple(x.shape)}")
+        if "_gradient" not in self.__dict__:
+            index = {symbol: i for i, symbol in enumerate(self._symbols)}
+            derivatives = [sympy.diff(self._expr, symbol) for symbol in self._symbols]
+            object.__setattr__(self, "_gradient", [_compile(d, index, self.text) for d in derivatives])
+        cols = x.unbind(-1)
+        return torch.stack([torch.as_tensor(f(cols), dtype=x.dtype, device=x.device).expand(x.shape[:-1])
+                            for f in self._gradient], dim=-1)
+
 
 def _check_names(kind: str, names: Sequence[str]) -> tuple[str, ...]:
     if isinstance(names, str) or not names:

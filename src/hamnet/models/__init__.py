@@ -57,6 +57,11 @@ def is_separable(kind: str) -> bool:
     return bool(_REGISTRY[kind].separable) if kind in _REGISTRY else False
 
 
+def has_hamiltonian(kind: str) -> bool:
+    """Whether a model of `kind` learns an energy (`DynamicsModel.has_hamiltonian`)."""
+    return hasattr(_REGISTRY[kind], "hamiltonian") if kind in _REGISTRY else False
+
+
 def needs_kinematics(kind: str) -> bool:
     """Whether a model of `kind` works with velocities (`DynamicsModel.needs_kinematics`)."""
     return bool(_REGISTRY[kind].needs_kinematics) if kind in _REGISTRY else False
@@ -88,5 +93,5 @@ def build(kind: str, dim: int, hidden: tuple[int, ...] = (200, 200),
                                                                  coord_dim=coord_dim)
 
 
-__all__ = ["DHNN", "HNN", "LNN", "Baseline", "Kinematics", "SecondOrder", "SeparableHNN", "DynamicsModel", "LatentModel", "build", "check_names", "color", "description",
+__all__ = ["DHNN", "HNN", "LNN", "Baseline", "Kinematics", "SecondOrder", "SeparableHNN", "DynamicsModel", "LatentModel", "build", "check_names", "color", "description", "has_hamiltonian",
            "is_separable", "names", "needs_kinematics", "stackable", "title"]

@@ -12,6 +12,7 @@ from typing import Any
 from .base import EnergyProtocol, System, TrajectoryRecipe
 from .damped_spring import DampedSpring
 from .double_pendulum import DoublePendulum
+from .expression import ExpressionSystem
 from .measured import MeasuredSystem
 from .nbody import ThreeBody, TwoBody
 from .pendulum import Pendulum
@@ -47,7 +48,7 @@ _REGISTRY: dict[str, type[System]] = {
     PixelTwoBody.name: PixelTwoBody,
 }
 #: Systems built from a user's options alone (`get(name, options)`), not listed by `names`.
-_FROM_OPTIONS: dict[str, type[System]] = {MeasuredSystem.name: MeasuredSystem}
+_FROM_OPTIONS: dict[str, type[System]] = {MeasuredSystem.name: MeasuredSystem, ExpressionSystem.name: ExpressionSystem}
 
 
 def names() -> list[str]:
@@ -76,5 +77,5 @@ def get(name: str, options: dict[str, Any] | None = None) -> System:
     return found.from_options(options or {})
 
 
-__all__ = ["EnergyProtocol", "MeasuredSystem", "System", "TrajectoryRecipe", "canonical", "get", "is_builtin",
+__all__ = ["EnergyProtocol", "ExpressionSystem", "MeasuredSystem", "System", "TrajectoryRecipe", "canonical", "get", "is_builtin",
            "names"]
