@@ -79,6 +79,11 @@ def mkdir(name: str) -> Prepare:
     return lambda d: (d / name).mkdir(parents=True)
 
 
+def pixel_config(d: Path) -> None:
+    """The run's config.json made a quick pixel-pendulum run's (its weights left as they are)."""
+    (d / "run" / "config.json").write_text(json.dumps(RunConfig.for_task("pixel-pendulum", "hnn", 0, "quick").to_dict()))
+
+
 def edit_config(**changes: object) -> Prepare:
     def prepare(d: Path) -> None:
         path = d / "run" / "config.json"
@@ -438,6 +443,16 @@ CASES = [
          needs_run=True),
     case("distill-out-under-a-file", "distill {run} --out {d}/x.csv/report", "is a file, not a directory",
          prepare=user_files, needs_run=True),
+    # hamnet export: the format, the dtype, the check's size, where it goes, and runs it cannot take.
+    case("export-unknown-format", "export {run} --format tflite", "unknown export format 'tflite'", "onnx, pt2",
+         needs_run=True),
+    case("export-unknown-dtype", "export {run} --dtype float16 --format pt2", "unknown dtype 'float16'",
+         needs_run=True),
+    case("export-no-check-states", "export {run} --states 0", "--states must be", needs_run=True),
+    case("export-out-under-a-file", "export {run} --format pt2 --out {d}/x.csv/field.pt2", "is a file, not a directory",
+         prepare=user_files, needs_run=True),
+    case("export-pixel-run", "export {run} --format pt2", "learned from frames", "export takes state-space runs",
+         prepare=pixel_config, needs_run=True),
     case("simulate-caret", "simulate --hamiltonian q^2 --out {d}/s.npz", "use ** for powers"),
     case("simulate-tuple", "simulate --hamiltonian (q,p) --out {d}/s.npz", "tuple"),
     case("simulate-box-one-number", "simulate --hamiltonian q --box 1 --out {d}/s.npz", "--box must be two numbers"),

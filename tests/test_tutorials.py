@@ -1,6 +1,6 @@
-"""The tutorial pages run as written: every ```bash and ```python block of docs/your-system.md
-and docs/your-data.md, in order, in a fresh directory holding a copy of docs/examples (blocks
-tagged `needs-real-pendulum` only where the measured series is found)."""
+"""The tutorial pages run as written: every ```bash and ```python block of docs/your-system.md,
+docs/your-data.md and docs/export.md, in order, in a fresh directory holding a copy of
+docs/examples (blocks tagged `needs-real-pendulum` only where the measured series is found)."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def run_page(page: str, folder: Path) -> str | None:
 
 
 def test_tutorials_run_as_written(tmp_path: Path) -> None:
-    pages = ["your-system.md", "your-data.md"]
+    pages = ["your-system.md", "your-data.md", "export.md"]
     with cf.ThreadPoolExecutor(max_workers=len(pages)) as pool:  # side by side: each is mostly process start-up
         failures = [f for f in pool.map(lambda page: run_page(page, tmp_path / page.removesuffix(".md")), pages) if f]
     assert not failures, "\n\n".join(failures)

@@ -675,6 +675,36 @@ def _print_distillation(result) -> None:  # noqa: ANN001 (a hamnet.distill.Disti
 
 
 @app.command()
+def export(
+    run: Path = typer.Argument(..., help="A run directory written by `hamnet train` (a state-space task)."),
+    fmt: str = typer.Option("onnx", "--format", help="onnx (any ONNX runtime), pt2 (torch.export program) or "
+                            "aoti (AOTInductor package, compiled C++; needs a compiler)."),
+    out: Optional[Path] = typer.Option(None, help="The file to write (default: RUN/export/field.onnx, "
+                                       "field.pt2 or field-aoti.pt2); its metadata go to FILE.json beside it."),
+    dtype: str = typer.Option("float32", help="float32 (the weights as trained) or float64."),
+    states: int = typer.Option(10_000, help="Random states (in the box of the training states, besides the test "
+                               "states) on which the written file must match hamnet's field."),
+    seed: int = typer.Option(0, help="Seed of the random check states."),
+) -> None:
+    """Write the learned field x -> dx/dt as a standalone file (ONNX, torch.export, AOTInductor),
+    with the MLP's gradient in closed form (no autograd op), checked against hamnet's field."""
+    check_count(states, "--states")
+    check_seed(seed)
+    _check_run_dir(run)
+    _start_torch()
+    from .export import default_name, export_run
+
+    target = out or run / "export" / default_name(fmt)
+    check_writable_target(target.parent)
+    with _on_interrupt("nothing was written; run it again"):
+        result = export_run(run, fmt, target, dtype, states, seed)
+    check = result.check
+    console.print(f"wrote {result.path} and {result.metadata_path.name}: the {fmt} field matches hamnet's "
+                  f"to {check.max_abs_error:.2g} on {check.states} states (tolerance {check.tolerance:.2g}, "
+                  f"largest |dx/dt| {check.scale:.3g})", soft_wrap=True)
+
+
+@app.command()
 def tasks() -> None:
     """List the tasks and their systems."""
     from . import experiments, systems

@@ -28,7 +28,7 @@ from .library import LibrarySpec, build_library, parse_terms, term_gradients
 from .regression import TOLERANCE, SparseFit, bootstrap_intervals, least_squares, simex, sparse_fit
 from .scores import against_truth, model_field, relative_field_error, representation, rollout_scores, true_gradient
 from .sindy import plain_sindy
-from .targets import Targets, check_distillable, data_targets, network_targets, state_names, subsample
+from .targets import Targets, check_distillable, data_targets, network_targets, subsample
 
 #: States the regression uses at most (drawn from the training split, seeded).
 MAX_STATES = 2000
@@ -119,7 +119,7 @@ def _fit(library: list, states: torch.Tensor, grad: torch.Tensor, settings: Sett
 def _distill(source: str, config: RunConfig, data: Any, targets: Targets, settings: Settings,
              network: Any = None) -> Distillation:
     system = config.system()
-    coords, momenta = state_names(system)
+    coords, momenta = system.state_names()
     spec = settings.library
     if spec.pairwise is None and getattr(system, "n_bodies", None):
         spec = dataclasses.replace(spec, pairwise=len(coords) // system.n_bodies)
@@ -171,7 +171,7 @@ def distill_data(config: RunConfig, settings: Settings = Settings(), with_sindy:
                       settings)
     if with_sindy:
         system = config.system()
-        coords, momenta = state_names(system)
+        coords, momenta = system.state_names()
         with torch.no_grad():
             truth = (system.vector_field(data.x_test.to(torch.float64)), system.vector_field(x)) \
                 if system.has_energy else (None, None)

@@ -27,17 +27,6 @@ class Targets:
     grad_d: Tensor | None = None
 
 
-def state_names(system: System) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The names of q and p: a file's own (`MeasuredSystem`), else q, p for one degree of
-    freedom and q1..qn, p1..pn for more."""
-    if getattr(system, "coords", None) and getattr(system, "momenta", None):
-        return tuple(system.coords), tuple(system.momenta)
-    n = system.dim // 2
-    if n == 1:
-        return ("q",), ("p",)
-    return tuple(f"q{i}" for i in range(1, n + 1)), tuple(f"p{i}" for i in range(1, n + 1))
-
-
 def gradient_from_field(field: Tensor) -> Tensor:
     """∇H = −J f = (−dp/dt, dq/dt) of a Hamiltonian field f[..., 2n]."""
     dq, dp = field.chunk(2, dim=-1)

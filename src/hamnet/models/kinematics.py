@@ -9,6 +9,8 @@ from typing import Any, Callable
 import torch
 from torch import Tensor
 
+from .solve import solve
+
 
 class Kinematics:
     """p = M(q) q̇ of one system.  q, p, q̇, q̈: [..., n]."""
@@ -32,7 +34,7 @@ class Kinematics:
         """q̇ = M(q)⁻¹ p (a constant M: one product with its inverse)."""
         if self.fixed_inverse is not None:
             return p @ self.fixed_inverse.to(dtype=p.dtype, device=p.device).transpose(-1, -2)
-        return torch.linalg.solve(self.mass_matrix(q), p.unsqueeze(-1)).squeeze(-1)
+        return solve(self.mass_matrix(q), p)
 
     def momentum_rate(self, q: Tensor, velocity: Tensor, acceleration: Tensor) -> Tensor:
         """ṗ = d/dt (M(q) q̇) = M q̈ + (Σ_k ∂M/∂q_k q̇_k) q̇."""

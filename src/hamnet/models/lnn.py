@@ -11,6 +11,7 @@ from ..errors import SingularLagrangianError
 from .base import DynamicsModel
 from .kinematics import Kinematics
 from .mlp import MLP
+from .solve import eliminate
 
 
 class LNN(DynamicsModel):
@@ -52,6 +53,8 @@ class LNN(DynamicsModel):
         _, grad_net, hess_net = self.net.value_gradient_hessian(torch.cat([q, velocity], dim=-1))
         force = grad_net[:, :n] - (hess_net[:, n:, :n] @ velocity.unsqueeze(-1)).squeeze(-1)  # ∂L/∂q − ∂²L/∂q̇∂q q̇
         inertia = hess_net[:, n:, n:] + torch.eye(n, dtype=q.dtype, device=q.device)  # ∂²L/∂q̇²
+        if torch.compiler.is_exporting():  # no check on the data in an exported graph: inf/NaN where singular
+            return eliminate(inertia, force)
         result, info = torch.linalg.solve_ex(inertia, force)  # ∂²L/∂q̇² q̈ = force
         singular = (info != 0) | ~torch.isfinite(result).all(dim=-1)
         if bool(singular.any()):

@@ -131,6 +131,16 @@ class System:
             return self.name
         return f"{self.name}-{getattr(cls, SOURCE_DIGEST, None) or source_digest(cls)}"
 
+    def state_names(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The names of q and p: a file's own (`MeasuredSystem`), else q, p for one degree of
+        freedom and q1..qn, p1..pn for more."""
+        if getattr(self, "coords", None) and getattr(self, "momenta", None):
+            return tuple(self.coords), tuple(self.momenta)
+        n = self.dim // 2
+        if n == 1:
+            return ("q",), ("p",)
+        return tuple(f"q{i}" for i in range(1, n + 1)), tuple(f"p{i}" for i in range(1, n + 1))
+
     def mass_matrix(self, q: Tensor) -> Tensor:
         """M(q) with p = M(q) q̇, what models in (q, q̇) convert with (`hamnet.models.kinematics`):
         the inverse of ∂²H/∂p² at p = 0, by autograd (exact for a kinetic energy quadratic in
