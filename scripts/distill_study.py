@@ -33,6 +33,7 @@ from hamnet.experiments import RunConfig
 from hamnet.pipeline import train_run
 from hamnet.simulate import Sampler, simulate
 
+#: The std of the observation noise on the states (the issue's setting; `--noise` for a control).
 NOISE = 0.05
 
 
@@ -70,14 +71,14 @@ CASES = (
 )
 
 
-def config_for(case: Case, seed: int, folder: Path, quick: bool) -> RunConfig:
+def config_for(case: Case, seed: int, folder: Path, quick: bool, noise: float = NOISE) -> RunConfig:
     """The HNN run of `case` (its data file written first, for a written H)."""
     preset, steps = "full", (300 if quick else None)
     if case.task != "file":
-        recipe = {"noise_std": NOISE} if case.task == "two-body" else None
+        recipe = {"noise_std": noise} if case.task == "two-body" else None
         return RunConfig.for_task(case.task, "hnn", seed, preset, steps, recipe=recipe)
     expression = HamiltonianExpression.parse(case.hamiltonian, case.coords, case.momenta)
-    t, x, dxdt = simulate(expression, case.sampler, 50, 3.0, 30, NOISE, seed)
+    t, x, dxdt = simulate(expression, case.sampler, 50, 3.0, 30, noise, seed)
     path = folder / f"{case.name}-seed{seed}.npz"
     write_trajectories(path, t, x, dxdt, expression.coords, expression.momenta, expression.text)
     options = {"path": str(path.resolve()), "coords": None, "momenta": None, "hamiltonian": case.hamiltonian}
@@ -85,12 +86,12 @@ def config_for(case: Case, seed: int, folder: Path, quick: bool) -> RunConfig:
                               protocol={"reference_flow": True})
 
 
-def study(cases: list[Case], seeds: int, out: Path, quick: bool) -> list[dict]:
+def study(cases: list[Case], seeds: int, out: Path, quick: bool, noise: float = NOISE) -> list[dict]:
     records = []
     for case in cases:
         for seed in range(seeds):
             started = time.perf_counter()
-            config = config_for(case, seed, out / "data", quick)
+            config = config_for(case, seed, out / "data", quick, noise)
             run = out / "runs" / f"{case.name}-hnn-seed{seed}"
             train_run(config, run, resume=True)  # a finished run of the same settings is kept
             settings = Settings(library=case.library, seed=seed, truth=case.truth)
@@ -98,7 +99,7 @@ def study(cases: list[Case], seeds: int, out: Path, quick: bool) -> list[dict]:
             write_distillation(from_network, run / "distill")
             record = {"system": case.name, "seed": seed, "network": from_network.to_dict()}
             if case.task != "real-pendulum":  # the noise is known: correct for it too
-                corrected = dataclasses.replace(settings, noise=NOISE)
+                corrected = dataclasses.replace(settings, noise=noise)
                 record["network_corrected"] = distill_run(run, corrected).to_dict()
                 from_data = distill_data(config, settings)
                 write_distillation(from_data, out / "from-data" / f"{case.name}-seed{seed}")
@@ -138,9 +139,9 @@ def _horizon(distilled: dict, model: str) -> str:
     return f"{scores[key]:.3g}" if key else "—"
 
 
-def tables(records: list[dict], seeds: int, quick: bool) -> str:
+def tables(records: list[dict], seeds: int, quick: bool, noise: float = NOISE) -> str:
     """results.md: one row per system and seed."""
-    lines = [f"Distillation study ({'smoke run, ' if quick else ''}{seeds} seeds, noise {NOISE}; "
+    lines = [f"Distillation study ({'smoke run, ' if quick else ''}{seeds} seeds, noise {noise}; "
              f"{time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, "
              f"torch {torch.__version__}): `python scripts/distill_study.py`.", "",
              "| system | seed | HNN: support | error | HNN, noise corrected: support | error "
@@ -177,17 +178,21 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--systems", default=",".join(c.name for c in CASES))
     parser.add_argument("--quick", action="store_true", help="300 training steps: a smoke run")
+    parser.add_argument("--noise", type=float, default=NOISE, help="std of the noise on the states (0: the "
+                        "noise-free control)")
     args = parser.parse_args()
     chosen = args.systems.split(",")
     unknown = [name for name in chosen if name not in {c.name for c in CASES}]
     if unknown:
         exit_with(f"unknown system {unknown[0]!r}; known: {', '.join(c.name for c in CASES)}")
+    if not 0 <= args.noise < float("inf"):
+        exit_with(f"--noise must be a non-negative number, got {args.noise}")
     try:
-        records = study([c for c in CASES if c.name in chosen], args.seeds, args.out, args.quick)
+        records = study([c for c in CASES if c.name in chosen], args.seeds, args.out, args.quick, args.noise)
     except HamnetError as exc:
         exit_with(str(exc))
     write_text(args.out / "results.json", json.dumps(records, indent=2, default=float))
-    write_text(args.out / "results.md", tables(records, args.seeds, args.quick))
+    write_text(args.out / "results.md", tables(records, args.seeds, args.quick, args.noise))
     print(f"wrote {args.out / 'results.md'}")
 
 
