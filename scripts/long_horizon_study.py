@@ -1,4 +1,4 @@
-"""Long horizons: which model, objective and integrator stay right longest (README table).
+"""Long horizons: which model, objective and integrator stay right longest (docs/long-horizon.md).
 
     python scripts/long_horizon_study.py [--out results/long-horizon] [--seeds 3] [--tasks spring,pendulum] [--steps N]
 

@@ -749,7 +749,12 @@ def _script_case(tmp_path: Path, run: Path, arguments: list[str]) -> list[str]:
     ("compare_results.py", ["{junk}", "{junk}"], "not JSON"),
     ("compare_results.py", ["{junk}", "{junk}", "--names", "one"], "--names needs two names"),
     ("splice_results.py", ["{missing}"], "cannot be read"),
-    ("splice_results.py", ["{page}"], "README has no <!-- results:begin -->"),
+    ("splice_results.py", ["{page}"], "README.md has no <!-- results:begin -->"),
+    ("splice_results.py", ["--page", "{missing}", "{page}"], "cannot be read"),
+    ("splice_results.py", ["--page", "{page}", "--block", "tuned", "{page}"],
+     "page.md has no <!-- results:tuned:begin -->"),
+    ("splice_results.py", ["--block", "headline", "--section", "Energy MSE", "{page}"],
+     "has no section '### Energy MSE'"),
 ])
 def test_scripts_refuse_in_one_line(tmp_path, trained_run, script, arguments, fragment, monkeypatch, capsys) -> None:
     monkeypatch.chdir(tmp_path)

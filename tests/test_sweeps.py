@@ -122,7 +122,7 @@ def test_a_missing_sweep_file_names_the_built_in_ones(tmp_path) -> None:
 @pytest.mark.parametrize("path", sorted((Path(__file__).parents[1] / "docs" / "examples").glob("*.toml")),
                          ids=lambda p: p.name)
 def test_every_example_sweep_builds_its_points(path: Path) -> None:
-    """The sweep files docs/tasks.md quotes still describe runs hamnet can build."""
+    """The sweep files docs/pixels.md quotes still describe runs hamnet can build."""
     spec = load_spec(path)
     points = spec.points()
     assert len(points) == len(spec.combinations()) * len(spec.tasks) * len(spec.models) * len(spec.seeds)

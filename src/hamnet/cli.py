@@ -342,7 +342,7 @@ def reproduce(
     preset: Optional[str] = typer.Option(None, help="Settings preset: full (the HNN paper's, default), quick, "
                                          "dissipative (baseline, HNN, D-HNN on damped data), dhnn-paper "
                                          "(the D-HNN paper's real-pendulum protocol), tuned (settings found by "
-                                         "hamnet tune; README) or a tuned-preset file PATH.json."),
+                                         "hamnet tune; docs/tuning.md) or a tuned-preset file PATH.json."),
     suite: Optional[str] = typer.Option(None, help="A comparison suite instead of a preset: successors (baseline, "
                                         "HNN, D-HNN, second-order, LNN, HNN trained on rollouts; spring, pendulum, "
                                         "double pendulum, 3-link chain; docs/successors.md)."),

@@ -199,6 +199,7 @@ class RunConfig:
             raise InvalidValueError(f"{where}: the point {json.dumps(overrides)} is no valid run: {exc}") from None
 
     def to_dict(self) -> dict[str, Any]:
+        """Every field as plain JSON data, as `config.json` holds it (`from_dict` reads it back)."""
         out = dataclasses.asdict(self)
         out["hidden"] = list(self.hidden)
         return out

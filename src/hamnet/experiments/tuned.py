@@ -1,6 +1,6 @@
 """Tuned presets: the settings `hamnet tune` found per task and model, as a JSON file that
 `reproduce --preset PATH.json` runs (`tuned`: the one shipped with hamnet, made by the
-command in the README).
+commands in docs/tuning.md).
 
 ```json
 {"format": 1, "base": "full",

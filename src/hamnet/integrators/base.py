@@ -29,6 +29,7 @@ class FixedStep:
     evaluations: ClassVar[float] = 1.0
 
     def step(self, f: VectorField, x: Tensor, h: float) -> Tensor:
+        """The states one step of length `h` (time units) after x [b, dim] -> [b, dim]."""
         raise NotImplementedError
 
 

@@ -80,4 +80,5 @@ class DynamicsModel(nn.Module):
         return hasattr(self, "hamiltonian")
 
     def forward(self, x: Tensor) -> Tensor:
+        """`model(x)` is `time_derivative(x)`: x [batch, dim] -> dx/dt [batch, dim]."""
         return self.time_derivative(x)

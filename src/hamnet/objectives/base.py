@@ -49,6 +49,8 @@ class Objective:
         """Raise `InvalidValueError` if a model of `kind` cannot train with it."""
 
     def terms(self, model: DynamicsModel, *batch: Tensor) -> dict[str, Tensor]:
+        """Per-sample terms of `model` on `batch` (the tensors of `tensors`, first axis N):
+        name -> [N]; `"loss"` is the one training minimises."""
         raise NotImplementedError
 
     def loss(self, model: DynamicsModel, *batch: Tensor) -> Tensor:

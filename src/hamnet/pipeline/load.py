@@ -12,7 +12,12 @@ from .build import build_model
 
 
 def load(run_dir: str | Path) -> DynamicsModel:
-    """The trained model of a run directory, rebuilt from the directory alone (eval mode, CPU)."""
+    """The trained model of a run directory, rebuilt from the directory alone (`config.json`
+    and `model.safetensors`; eval mode, CPU, float32: `.double()` for float64 rollouts).
+
+    Its `time_derivative(x)` maps states x [b, dim] to dx/dt [b, dim]; a model with a learned
+    energy also has `hamiltonian(x)` -> [b]. Raises `RunDirectoryError` if `run_dir` holds no
+    complete run."""
     return load_model(load_config(run_dir), run_dir)
 
 

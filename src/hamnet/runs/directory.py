@@ -116,6 +116,8 @@ def open_run(config: RunConfig, run_dir: Path, resume: bool = False, overwrite: 
 
 
 def load_history(run_dir: Path) -> TrainHistory:
+    """The training history in `history.json` (`TrainHistory`: the train loss of every step,
+    the test loss at its evaluation steps, the seconds it took); `RunDirectoryError` if corrupt."""
     try:
         return TrainHistory(**read_json(run_dir / HISTORY))
     except TypeError as exc:

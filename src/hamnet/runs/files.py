@@ -32,6 +32,8 @@ PLACE_FIELDS = ("device", "data_dir")
 
 
 class RunState(Enum):
+    """What a run directory holds of a run (`run_state`)."""
+
     NEW = "new"                # nothing of a run in the directory
     UNFINISHED = "unfinished"  # config written, weights not yet (maybe a checkpoint)
     FINISHED = "finished"      # weights and history written

@@ -48,4 +48,5 @@ class TrainHistory:
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
+        """Its fields as plain lists and numbers, as `history.json` holds them."""
         return asdict(self)
