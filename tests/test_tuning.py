@@ -87,7 +87,8 @@ def test_a_tuned_preset_sets_each_models_own_settings(tmp_path) -> None:
     chosen = presets.preset(name)
     assert chosen.tasks == ("spring",) and presets.get("spring", name).models == ("hnn", "baseline")
     hnn = RunConfig.for_task("spring", "hnn", preset=name)
-    assert hnn.train.lr == 0.004 and hnn.hidden == (64,) and hnn.train.steps == 600  # the rest is the base's
+    base = presets.get("spring", GOOD["base"]).train
+    assert hnn.train.lr == 0.004 and hnn.hidden == (64,) and hnn.train.steps == base.steps  # the rest is the base's
     assert RunConfig.for_task("spring", "baseline", preset=name).train.weight_decay == 0.0
     explicit = RunConfig.for_task("spring", "hnn", preset=name, lr=1e-2, steps=7)  # explicit settings win
     assert (explicit.train.lr, explicit.train.steps, explicit.hidden) == (1e-2, 7, (64,))

@@ -83,7 +83,8 @@ def evaluate_run(run_dir: str | Path, horizon: float | None = HorizonProtocol.fa
         span = system.training_span(config.recipe, config.protocol)
         if span is not None:
             if horizon is not None:
-                horizon_metrics, curves = long_horizon_metrics(system, model, span[0], HorizonProtocol(factor=horizon))
+                horizon_metrics, curves = long_horizon_metrics(system, model, span[0], HorizonProtocol(
+                    factor=horizon, n_states=protocol.horizon_states))
                 metrics |= horizon_metrics
         else:
             span = protocol.reversibility_steps or float(rollouts.t[-1] - rollouts.t[0])
@@ -142,7 +143,8 @@ def horizon_evaluation(run_dir: str | Path, factor: float = HorizonProtocol.fact
         step_size = span[1]
     with exclusive(run_dir):
         stamp = fingerprint(run_dir)
-        metrics, curves = long_horizon_metrics(system, model, span[0], HorizonProtocol(factor=factor),
+        protocol = HorizonProtocol(factor=factor, n_states=EnergyProtocol(**config.protocol).horizon_states)
+        metrics, curves = long_horizon_metrics(system, model, span[0], protocol,
                                                method=integrator, step_size=step_size)
         stem = horizon_file(factor, integrator)
         save_stamped(curves.tensors(), run_dir / f"{stem}.safetensors", stamp)

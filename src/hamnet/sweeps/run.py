@@ -71,6 +71,40 @@ def _groups(points: list[Point], together: int) -> list[list[int]]:
     return [members[k:k + together] for members in same.values() for k in range(0, len(members), together)]
 
 
+class Estimate:
+    """How far a batch of runs is: runs done of all, per task too, and the time left, from
+    the seconds so far and the scheduler's cost of what is done and what remains
+    (`training_cost`; a group not yet costed counts as the mean of those that are)."""
+
+    def __init__(self, points: list[Point], n_groups: int) -> None:
+        self.started = time.perf_counter()
+        self.total, self.done = len(points), 0
+        self.per_task = collections.Counter(point.label for point in points)
+        self.done_per_task: collections.Counter = collections.Counter()
+        self.costs: dict[int, float] = {}
+        self.finished: set[int] = set()
+        self.n_groups = n_groups
+
+    def costed(self, group: int, cost: float) -> None:
+        self.costs[group] = cost
+
+    def finish(self, group: int, point: Point) -> str:
+        """Count `point` (of `group`) done; -> "[done/all runs · task k/n · about T s left]"."""
+        self.done += 1
+        self.done_per_task[point.label] += 1
+        self.finished.add(group)
+        task = f"{point.label} {self.done_per_task[point.label]}/{self.per_task[point.label]}"
+        return f"[{self.done}/{self.total} runs · {task}{self._left()}]"
+
+    def _left(self) -> str:
+        mean = sum(self.costs.values()) / len(self.costs) if self.costs else 1.0
+        done = sum(self.costs.get(g, mean) for g in self.finished)
+        remaining = sum(self.costs.get(g, mean) for g in range(self.n_groups) if g not in self.finished)
+        if self.done == self.total or done <= 0:
+            return ""
+        return f" · about {(time.perf_counter() - self.started) * remaining / done:.0f} s left"
+
+
 def run_points(points: list[Point], out_dir: Path, jobs: int | None, backend: str = "local",
                address: str | None = None, show_progress: bool | None = None, run_plots: bool = False,
                together: int = 1, after_task: AfterTask | None = None) -> Outcome:
@@ -92,6 +126,7 @@ def run_points(points: list[Point], out_dir: Path, jobs: int | None, backend: st
             waiting.setdefault(key, set()).add(g)
     left = collections.Counter(point.label for point in points)
     outcome = Outcome(records, {"trained": 0, "kept": 0, "failed": 0, "skipped": 0})
+    estimate = Estimate(points, len(groups))
     with job_pool(backend, jobs, address) as pool, progress_bar(len(points), "runs", show_progress) as advance:
         for key, members in waiting.items():
             pool.add(("data", key), math.inf, prepare_data, points[groups[min(members)][0]].config)
@@ -113,7 +148,8 @@ def run_points(points: list[Point], out_dir: Path, jobs: int | None, backend: st
                     needs[g].discard(key)
                     if not needs[g]:
                         group = [points[i] for i in groups[g]]
-                        pool.add(("points", g), training_cost(group[0].config, n_train), train_and_evaluate,
+                        estimate.costed(g, training_cost(group[0].config, n_train))
+                        pool.add(("points", g), estimate.costs[g], train_and_evaluate,
                                  [p.config for p in group], [point_dir(out_dir, p) for p in group], False, run_plots)
                 continue
             if kind == "points":
@@ -124,7 +160,7 @@ def run_points(points: list[Point], out_dir: Path, jobs: int | None, backend: st
                                   **point.overrides, **metrics}
                     varied = "".join(f" {k}={json.dumps(v)}" for k, v in point.overrides.items())
                     log(f"{point.label} {point.model}{varied} seed {point.seed}: {summary(metrics)}"
-                        f"{'  (kept from an earlier run)' if kept else ''}")
+                        f"{'  (kept from an earlier run)' if kept else ''}  {estimate.finish(key, point)}")
                     advance(1, f"{pool.running} running, {outcome.counts['failed']} failed")
                     left[point.label] -= 1
                     if left[point.label] == 0 and after_task is not None:

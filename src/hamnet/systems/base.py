@@ -50,7 +50,8 @@ class EnergyProtocol:
     `plot_t_end` (None: `t_end`) is the horizon of the rollouts drawn in a run's figures.
     `reversibility_steps` > 0 also measures time reversibility: roll forward that many
     time units, reverse the momenta, roll forward as many again, reverse, and score the
-    distance to the start (`hamnet.metrics.reversibility_error`).
+    distance to the start (`hamnet.metrics.reversibility_error`). `horizon_states`: the
+    held-out states of the long-horizon metrics (`hamnet.horizon.HorizonProtocol`).
     """
 
     n_states: int = 15
@@ -60,6 +61,11 @@ class EnergyProtocol:
     plot_t_end: float | None = None
     reversibility_steps: int = 0
     reference_flow: bool = False
+    horizon_states: int = 15
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.horizon_states, int) and self.horizon_states >= 1):
+            raise InvalidValueError(f"protocol horizon_states must be a positive integer, got {self.horizon_states!r}")
 
 
 #: Class attribute a plugin's loader sets: `source_digest` of the module as it was loaded.
