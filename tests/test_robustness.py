@@ -26,7 +26,7 @@ from hamnet.runs.locks import OWNER_FILE, exclusive
 
 from conftest import run_cli
 
-#: reproduce's quick spring with checkpoints at steps 200 and 400 (the quick preset's interval).
+#: reproduce's quick spring, 450 steps with a checkpoint every 100 (the quick preset's interval).
 QUICK_SPRING = ["reproduce", "--quick", "--tasks", "spring", "--steps", "450", "--jobs", "2"]
 
 
