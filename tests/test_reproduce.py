@@ -44,7 +44,7 @@ def test_a_registered_model_reaches_reproduce_the_tables_and_the_figures(tmp_pat
     take its name, title and colour from the registry."""
     from hamnet import models
     from hamnet.models.baseline import Baseline
-    from hamnet.plots import color_of
+    from hamnet.figure_files import color_of
 
     class Toy(Baseline):
         kind, title, color = "toy", "Toy MLP", "tab:green"
@@ -91,7 +91,7 @@ def test_presets_name_their_tasks_seeds_and_published_numbers(tmp_path) -> None:
 def test_a_model_with_another_objective_runs_beside_the_others(tmp_path) -> None:
     """`hnn+rollout` is the HNN trained with the rollout objective: its own runs, label,
     title and colour, and a dx/dt test MSE comparable with the others' test loss."""
-    from hamnet.plots import color_of
+    from hamnet.figure_files import color_of
 
     records = reproduce(["spring"], "quick", seeds=1, out_dir=tmp_path, steps=5, show_progress=False, jobs=1,
                         models=["hnn+rollout", "hnn"], objective_options={"unroll": 2})

@@ -13,34 +13,19 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.colors import to_hex, to_rgb  # noqa: E402
 import torch  # noqa: E402
 from torch import Tensor  # noqa: E402
 
-from .experiments import variants  # noqa: E402
-from .figure_files import save_figure  # noqa: E402
+from .figure_files import color_of, save_figure  # noqa: E402
 from .horizon import HorizonCurves, HorizonProtocol  # noqa: E402
 from .metrics import Rollouts, as_float64  # noqa: E402
 from .models import DynamicsModel  # noqa: E402
-from .models import color as model_color  # noqa: E402
+from .plots_pixels import pixel_figures  # noqa: E402
 from .systems import System  # noqa: E402
 
 TRUE_STYLE = {"color": "black", "lw": 1.6}
 #: Rollouts drawn per panel (the first ones of the reference set).
 SHOWN = 5
-
-
-#: How much darker a model is drawn when it trains with another objective (0: the same, 1: black).
-OTHER_OBJECTIVE_SHADE = 0.45
-
-
-def color_of(label: str) -> str:
-    """The colour of the run labelled `label` (`hamnet.experiments.variants`): its model's
-    registry colour; with another objective than its task's, a darker shade of it."""
-    model, objective = variants.parse(label)
-    if objective is None:
-        return model_color(model)
-    return to_hex(tuple((1 - OTHER_OBJECTIVE_SHADE) * c for c in to_rgb(model_color(model))))
 
 
 def _plane(extent: float, n: int) -> tuple[Tensor, Tensor, Tensor]:
@@ -262,8 +247,6 @@ def plot_figures(system: System, models: dict[str, DynamicsModel], rollouts: dic
     if horizons:
         paths.append(save_figure(horizon_figure(horizons, title), out_dir / f"{prefix}horizon.png"))
     if system.observation_dim is not None:
-        from .plots_pixels import pixel_figures
-
         paths += pixel_figures(system, models, rollouts, data, out_dir, title, prefix)
     elif system.dim == 2:
         extent = 1.15 * float(max(r.true[..., :2].nan_to_num().abs().max() for r in rollouts.values()))  # NaN: unsampled

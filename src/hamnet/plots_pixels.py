@@ -19,8 +19,7 @@ from .atomic import atomic_path  # noqa: E402
 from .integrators import rollout  # noqa: E402
 from .metrics import Rollouts, as_float64, decoded_coordinates, off_orbit  # noqa: E402
 from .models import DynamicsModel  # noqa: E402
-from .figure_files import save_figure  # noqa: E402
-from .plots import color_of  # noqa: E402
+from .figure_files import color_of, save_figure  # noqa: E402
 from .systems import System  # noqa: E402
 
 SIDE = 28

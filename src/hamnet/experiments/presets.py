@@ -13,6 +13,7 @@ from typing import Any
 from .. import systems
 from ..errors import HamnetError, UnknownNameError
 from ..training import TrainSettings
+from .tuned import read_tuned
 
 
 #: The models the paper compares, which `reproduce` runs on a task unless told otherwise.
@@ -210,9 +211,7 @@ def preset(name: str) -> Preset:
     if name in PRESETS:
         return PRESETS[name]
     if name == "tuned" or name.endswith(".json"):
-        from .tuned import read_tuned
-
-        return read_tuned(name)
+        return read_tuned(name, PRESETS)
     raise UnknownNameError(f"unknown preset {name!r}; known presets: {', '.join(PRESETS)}, tuned, "
                            "or a tuned-preset file PATH.json (hamnet tune)")
 

@@ -30,31 +30,35 @@ FORMAT = 1
 SHIPPED = Path(__file__).parent / "tuned.json"
 
 
-def read_tuned(name: str) -> Any:
-    """The `Preset` of a tuned-preset file (`tuned`: the shipped one); raises
-    `InvalidValueError` naming the file and its first problem."""
+def read_tuned(name: str, presets: dict[str, Any]) -> Any:
+    """The `Preset` of a tuned-preset file (`tuned`: the shipped one), made from its base,
+    one of the built-in `presets` (name -> `Preset`); raises `InvalidValueError` naming the
+    file and its first problem."""
     path = SHIPPED if name == "tuned" else Path(name)
     try:
         stamp = path.stat().st_mtime_ns
     except OSError:
         raise InvalidValueError(f"tuned preset {path} does not exist (hamnet tune writes one)") from None
-    return _read(str(path), stamp)
+    return _preset(str(path), _read(str(path), stamp), presets)
 
 
 @functools.lru_cache(maxsize=8)
 def _read(path: str, stamp: int) -> Any:
-    from .presets import PRESETS, Preset
-
+    """The file's JSON, read once while it is unchanged."""
     try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        return json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise InvalidValueError(f"tuned preset {path} is not readable JSON: {exc}") from None
+
+
+def _preset(path: str, raw: Any, presets: dict[str, Any]) -> Any:
+    """The `Preset` that the tuned-preset document `raw` describes over its base."""
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         raise InvalidValueError(f"tuned preset {path}: not a tuned-preset file of format {FORMAT} (hamnet tune)")
     base = raw.get("base")
-    if base not in PRESETS:
+    if base not in presets:
         raise InvalidValueError(f"tuned preset {path}: base must name a built-in preset "
-                                f"({', '.join(PRESETS)}), got {base!r}")
+                                f"({', '.join(presets)}), got {base!r}")
     tasks = raw.get("experiments")
     if not isinstance(tasks, dict) or not tasks:
         raise InvalidValueError(f"tuned preset {path}: experiments must map tasks to their models' settings")
@@ -67,10 +71,8 @@ def _read(path: str, stamp: int) -> Any:
         except HamnetError as exc:
             raise InvalidValueError(f"tuned preset {path}: experiments.{task}: {exc}") from None
         key = task.partition(":")[0]
-        if key not in PRESETS[base].experiments:
+        if key not in presets[base].experiments:
             raise InvalidValueError(f"tuned preset {path}: task {task!r} has no experiment in its base preset {base!r}")
-        experiments[key] = dataclasses.replace(PRESETS[base].experiments[key], models=tuple(per_model),
+        experiments[key] = dataclasses.replace(presets[base].experiments[key], models=tuple(per_model),
                                                per_model={m: dict(o) for m, o in per_model.items()})
-    chosen = PRESETS[base]
-    return Preset(experiments, seeds=chosen.seeds, tasks=tuple(tasks), reference=chosen.reference,
-                  smoke_test=chosen.smoke_test)
+    return dataclasses.replace(presets[base], experiments=experiments, tasks=tuple(tasks), user=None, quick=None)

@@ -1,7 +1,7 @@
 """What `reproduce` compares: a registered model trained with its task's objective
 (`hnn`), or written `MODEL+OBJECTIVE` with another registered objective (`hnn+rollout`:
 the HNN trained through unrolled rollouts). Such a name labels runs in directories,
-tables and figures; its model's registry entry gives its title and colour (`hamnet.plots.color_of`).
+tables and figures; its model's registry entry gives its title and colour (`hamnet.figure_files.color_of`).
 """
 
 from __future__ import annotations

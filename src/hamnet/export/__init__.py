@@ -2,7 +2,7 @@
 no autograd op (`field.trace`), written in one of the `formats` (ONNX, torch.export's
 .pt2, an AOTInductor package), then run by that format's own runtime on 10⁴ states and
 held to hamnet's field within a tolerance derived from the arithmetic (`check`) before
-it is renamed into place, with a JSON of what it is beside it.
+it is put in place, with a JSON of what it is beside it.
 
     from hamnet.export import export_run
     result = export_run("runs/spring-hnn", "onnx", "field.onnx")
@@ -50,7 +50,7 @@ class Export:
 
 def default_name(fmt: str) -> str:
     """The file name `hamnet export` writes in RUN/export/ by default."""
-    return f"field-{fmt}{formats.get(fmt).suffix}" if fmt == "aoti" else f"field{formats.get(fmt).suffix}"
+    return formats.get(fmt).default_name
 
 
 def export_run(run_dir: str | Path, fmt: str, out: str | Path, dtype: str = "float32",

@@ -13,9 +13,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from ..figure_files import save_figure  # noqa: E402
-from ..plots import color_of  # noqa: E402
-from .summary import METRICS  # noqa: E402
+from ..figure_files import color_of, save_figure  # noqa: E402
+from .spec import SweepSpec  # noqa: E402
+from .summary import METRICS, numeric_axes  # noqa: E402
 
 #: Metrics drawn (those the rows have), at most this many panels per task.
 DRAWN = ("test_loss", "test_dxdt_mse", "energy_mse", "horizon_error")
@@ -60,3 +60,8 @@ def axis_figure(rows: list[dict[str, Any]], axis: str, axes: list[str], out_dir:
     fig.suptitle(f"sweep over {axis} (mean ± standard error over seeds)")
     fig.tight_layout()
     return save_figure(fig, out_dir / f"sweep-{axis}.png")
+
+
+def sweep_figures(rows: list[dict[str, Any]], spec: SweepSpec, out_dir: Path) -> list[Path]:
+    """Per numeric axis of `spec`, `sweep-<axis>.png` of the summary `rows` (atomically)."""
+    return [axis_figure(rows, axis, spec.axes, out_dir) for axis in numeric_axes(spec)]

@@ -18,6 +18,7 @@ from ..pipeline.run_jobs import prepare_data, summary, train_and_evaluate, train
 from ..progress import log, progress_bar
 from ..runs import exclusive
 from .spec import Point, SweepSpec
+from .plots import sweep_figures
 from .summary import write_sweep
 
 
@@ -194,7 +195,7 @@ def run_sweep(spec: SweepSpec, out_dir: Path, jobs: int | None = None, show_prog
         header = (f"Command: `{command}` · backend {backend} · {len(points)} points: {counts['trained']} trained, "
                   f"{counts['kept']} kept from an earlier run, {counts['failed']} failed{skipped} · "
                   f"wall time {wall:.0f} s")
-        write_sweep(finished, spec, out_dir, header)
+        sweep_figures(write_sweep(finished, spec, out_dir, header), spec, out_dir)
         log(f"wrote {out_dir / 'sweep.md'}: {counts['trained']} trained, {counts['kept']} kept, "
             f"{counts['failed']} failed{skipped} ({wall:.0f} s)")
     return finished

@@ -70,9 +70,9 @@ def numeric_axes(spec: SweepSpec) -> list[str]:
             if len(set(vs)) > 1 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vs)]
 
 
-def write_sweep(records: list[dict[str, Any]], spec: SweepSpec, out_dir: Path, header: str) -> list[Path]:
-    """Write sweep.json (every point and the summary), sweep.csv, sweep.md and, per numeric
-    axis, `sweep-<axis>.png` (atomically); returns the figures' paths."""
+def write_sweep(records: list[dict[str, Any]], spec: SweepSpec, out_dir: Path, header: str) -> list[dict[str, Any]]:
+    """Write sweep.json (every point and the summary), sweep.csv and sweep.md (atomically);
+    returns the summary's rows (`summarise`), which `plots.sweep_figures` draws."""
     rows = summarise(records, spec.axes)
     write_text(out_dir / "sweep.json", json.dumps({"axes": spec.axes, "points": records, "summary": rows}, indent=2))
     buffer = io.StringIO()
@@ -82,6 +82,4 @@ def write_sweep(records: list[dict[str, Any]], spec: SweepSpec, out_dir: Path, h
     writer.writerows(rows)
     write_text(out_dir / "sweep.csv", buffer.getvalue())
     write_text(out_dir / "sweep.md", markdown(rows, spec.axes, header))
-    from .plots import axis_figure  # matplotlib only when drawing
-
-    return [axis_figure(rows, axis, spec.axes, out_dir) for axis in numeric_axes(spec)]
+    return rows

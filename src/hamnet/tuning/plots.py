@@ -11,8 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from ..experiments import variants  # noqa: E402
-from ..figure_files import save_figure  # noqa: E402
-from ..plots import color_of  # noqa: E402
+from ..figure_files import color_of, save_figure  # noqa: E402
 
 
 def history_figure(rows: list[dict[str, Any]], path: Path) -> Path:

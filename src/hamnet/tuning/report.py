@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from optuna.trial import TrialState
 
@@ -16,12 +16,10 @@ from ..experiments import variants
 from ..experiments.tuned import FORMAT
 from ..jobs import cpu_model
 from . import space
-
-if TYPE_CHECKING:
-    from .study import Study
+from .record import Study
 
 
-def summaries(studies: list["Study"]) -> list[dict[str, Any]]:
+def summaries(studies: list[Study]) -> list[dict[str, Any]]:
     """Per study: task (its name and `label`), model, `trials` run, `failed`, the losses of
     the first trial (`preset_loss`: the preset's settings) and the best (`tuned_loss`, at
     `best_trial`, with its `overrides`), and `history`: (trial, loss or None) in order."""
@@ -64,7 +62,7 @@ def markdown(rows: list[dict[str, Any]], header: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_tuned(studies: list["Study"], out_dir: Path, preset: str, trials: int, validation: float, seed: int,
+def write_tuned(studies: list[Study], out_dir: Path, preset: str, trials: int, validation: float, seed: int,
                 header: str) -> list[dict[str, Any]]:
     """Write tuned.json, tune.md and tune.png (atomically); returns `summaries(studies)`."""
     rows = summaries(studies)

@@ -16,13 +16,11 @@ window whatever the machine's speed (TPE's constant liar stands in for the runni
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import json
 import math
 import time
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,38 +35,13 @@ from ..pipeline.run_jobs import prepare_data
 from ..progress import log, progress_bar
 from ..runs import exclusive
 from . import space
+from .record import Study
 from .report import write_tuned
 from .trial import validation_loss
 
 JOURNAL = "tune.journal"
 #: Trials of a study proposed at random before TPE models the results (at most a third of them).
 STARTUP_TRIALS = 10
-
-
-@dataclass
-class Study:
-    """One task × model: its base config (the preset's, with the validation fraction), its
-    Optuna study, the trials in flight (oldest first) and the losses of those finished but
-    not yet told."""
-
-    task: str
-    label: str
-    model: str
-    base: RunConfig
-    study: optuna.Study
-    to_ask: int
-    in_flight: collections.deque = field(default_factory=collections.deque)
-    finished: dict[int, float | None] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return f"{self.label}/{self.model}"
-
-    def trial_dir(self, out_dir: Path, number: int) -> Path:
-        return out_dir / "trials" / f"{self.label}-{self.model}" / f"trial{number:03d}"
-
-    def config(self, params: dict[str, Any]) -> RunConfig:
-        return self.base.overridden(space.overrides(params), where=f"tune {self.name}")
 
 
 def _storage(out_dir: Path) -> optuna.storages.BaseStorage:

@@ -14,6 +14,7 @@ from .base import Format, Runner, as_numpy
 
 class Pt2(Format):
     name, suffix = "pt2", ".pt2"
+    default_name = "field.pt2"
     description = "torch.export program: torch.export.load(FILE).module()(x), no hamnet needed"
 
     def write(self, program: torch.export.ExportedProgram, path: Path, metadata: dict[str, str]) -> None:
