@@ -29,7 +29,8 @@ def trained() -> dict[str, hamnet.models.DynamicsModel]:
 @pytest.mark.parametrize("kind", hamnet.models.names())
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_time_derivative_shape_and_dtype(kind: str, dtype: torch.dtype) -> None:
-    model = build(kind, 4, hidden=(16, 16), generator=torch.Generator().manual_seed(0))
+    model = build(kind, 4, hidden=(16, 16), generator=torch.Generator().manual_seed(0),
+                  constraints=hamnet.systems.get("chain-pendulum:1").constraints)  # a pendulum in (x, y)
     x = torch.randn(5, 4, dtype=dtype)
     out = model.time_derivative(x)
     assert out.shape == (5, 4) and out.dtype == dtype

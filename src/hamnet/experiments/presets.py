@@ -44,6 +44,8 @@ class Experiment:
 
 #: Models compared on dissipative tasks: the paper's two and the dissipative HNN.
 DISSIPATIVE_MODELS = (*PAPER_MODELS, "dhnn")
+#: Models compared on constrained tasks: the paper's two and the constrained HNN.
+CONSTRAINED_MODELS = (*PAPER_MODELS, "chnn")
 
 
 #: Training of the pixel tasks made of other systems (`systems.pixel_frames`).
@@ -83,6 +85,9 @@ FULL: dict[str, Experiment] = {
                                                 checkpoint_every=1000)),
     "pendulum-chain": Experiment(TrainSettings(steps=5000, batch_size=500, weight_decay=0.0, eval_every=500,
                                                checkpoint_every=1000)),
+    # Not in the paper: CHNN's chains in Cartesian coordinates (`systems.chain_pendulum`).
+    "chain-pendulum": Experiment(TrainSettings(steps=5000, batch_size=500, weight_decay=0.0, eval_every=500,
+                                               checkpoint_every=1000), models=CONSTRAINED_MODELS),
 }
 
 # Same code path, fewer steps and samples: a smoke run of the whole table, under 90 s on 2
@@ -117,6 +122,9 @@ QUICK: dict[str, Experiment] = {
                                                 checkpoint_every=200), recipe={"n_trajectories": 50}),
     "pendulum-chain": Experiment(TrainSettings(steps=800, batch_size=500, weight_decay=0.0, eval_every=200,
                                                checkpoint_every=200), recipe={"n_trajectories": 50}),
+    "chain-pendulum": Experiment(TrainSettings(steps=800, batch_size=500, weight_decay=0.0, eval_every=200,
+                                               checkpoint_every=200), recipe={"n_trajectories": 50},
+                                 models=CONSTRAINED_MODELS),
 }
 
 # The D-HNN paper's real-pendulum protocol (Sosanya & Greydanus 2022: their notebook

@@ -51,15 +51,16 @@ def tolerance(model: DynamicsModel, dtype: torch.dtype, scale: float) -> float:
     """How far two correct implementations of the field may differ in `dtype`.
 
     Each products' chain from input to output holds P = 2L + 1 matrix products of inner
-    length at most K (L hidden layers forward, L + 1 back), and a solve adds its n
-    eliminations. Summed in another order, a length-K product moves by about √K·u of its
+    length at most K (L hidden layers forward, L + 1 back), and solves add their
+    eliminations: n for a velocity model's mass matrix, 2C for a constrained model's two
+    C × C systems. Summed in another order, a length-K product moves by about √K·u of its
     terms' magnitude (u the unit roundoff); the two implementations each do so, so
     |Δ| ≤ 2 (P + n) √K u · max(1, scale), scale the largest |dx/dt| on the states.
     For fp32 and the paper's 2×200 MLP: 2·5·14.1·6.0e-8 ≈ 8.4e-6 per unit of scale.
     """
     depth = len(model.hidden)
     width = max((*model.hidden, model.dim))
-    solves = model.dim // 2 if model.needs_kinematics else 0
+    solves = model.dim // 2 if model.needs_kinematics else 2 * model.constraints.count if model.needs_constraints else 0
     unit = torch.finfo(dtype).eps / 2
     return 2 * (2 * depth + 1 + solves) * math.sqrt(width) * unit * max(1.0, scale)
 

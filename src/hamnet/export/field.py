@@ -38,7 +38,9 @@ def check_exportable(system: System, kind: str) -> None:
 def trace(model: DynamicsModel, dim: int, dtype: torch.dtype) -> torch.export.ExportedProgram:
     """The field of `model` in `dtype`, traced for any batch size (`torch.export`, batch ≥ 1)."""
     field = Field(model.to(dtype)).eval()
-    example = torch.zeros(2, dim, dtype=dtype)  # 2, not 1: a size-1 example would fix the batch at 1
+    # 7: not 1 (a size-1 example fixes the batch at 1), nor a size that another dimension has
+    # (a constraint count, a link count), which the tracer could take for the same one
+    example = torch.zeros(7, dim, dtype=dtype)
     batch = torch.export.Dim("batch")
     with torch.no_grad():
         return torch.export.export(field, (example,), dynamic_shapes=({0: batch},), strict=False)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
-from ..errors import UnknownNameError
+from ..errors import InvalidValueError, UnknownNameError
 from .base import DynamicsModel
 from .baseline import Baseline
+from .chnn import CHNN
 from .dhnn import DHNN
 from .hnn import HNN
 from .hnn_separable import SeparableHNN
@@ -22,6 +25,7 @@ _REGISTRY: dict[str, type[DynamicsModel]] = {
     SeparableHNN.kind: SeparableHNN,
     SecondOrder.kind: SecondOrder,
     LNN.kind: LNN,
+    CHNN.kind: CHNN,
 }
 
 
@@ -67,6 +71,16 @@ def needs_kinematics(kind: str) -> bool:
     return bool(_REGISTRY[kind].needs_kinematics) if kind in _REGISTRY else False
 
 
+def needs_constraints(kind: str) -> bool:
+    """Whether a model of `kind` imposes the system's constraints (`DynamicsModel.needs_constraints`)."""
+    return bool(_REGISTRY[kind].needs_constraints) if kind in _REGISTRY else False
+
+
+def fits(kind: str, system: Any) -> bool:
+    """Whether a model of `kind` can learn `system` (a constrained model needs its constraints)."""
+    return not needs_constraints(kind) or getattr(system, "constraints", None) is not None
+
+
 def stackable(kind: str) -> bool:
     """Whether runs of `kind` may train as one stack (`DynamicsModel.stackable`)."""
     return bool(_REGISTRY[kind].stackable) if kind in _REGISTRY else True
@@ -75,7 +89,7 @@ def stackable(kind: str) -> bool:
 def build(kind: str, dim: int, hidden: tuple[int, ...] = (200, 200),
           generator: torch.Generator | None = None, obs_dim: int | None = None,
           residual: bool = False, kinematics: Kinematics | None = None, encoder: str = "mlp",
-          coord_dim: int | None = None) -> DynamicsModel:
+          coord_dim: int | None = None, constraints: Any = None) -> DynamicsModel:
     """A freshly initialised model of `kind` for states of size `dim`, its MLPs of widths
     `hidden` (with `residual` hidden layers where widths allow: `MLP`); models that work
     with velocities take the system's `kinematics` (their default: unit masses).
@@ -88,10 +102,15 @@ def build(kind: str, dim: int, hidden: tuple[int, ...] = (200, 200),
     cls = _REGISTRY[kind]
     extra = {"kinematics": kinematics or Kinematics(lambda q: torch.eye(dim // 2, dtype=q.dtype, device=q.device),
                                                      True, dim // 2)} if cls.needs_kinematics else {}
+    if cls.needs_constraints:
+        if constraints is None:
+            raise InvalidValueError(f"the {kind!r} model imposes constraints, and this task has none "
+                                    "(constrained tasks: chain-pendulum:N)")
+        extra["constraints"] = constraints
     dynamics = cls(dim, tuple(hidden), generator=generator, residual=residual, **extra)
     return dynamics if obs_dim is None else LatentModel(dynamics, obs_dim, generator=generator, encoder=encoder,
                                                                  coord_dim=coord_dim)
 
 
-__all__ = ["DHNN", "HNN", "LNN", "Baseline", "Kinematics", "SecondOrder", "SeparableHNN", "DynamicsModel", "LatentModel", "build", "check_names", "color", "description", "has_hamiltonian",
-           "is_separable", "names", "needs_kinematics", "stackable", "title"]
+__all__ = ["CHNN", "DHNN", "HNN", "LNN", "Baseline", "Kinematics", "SecondOrder", "SeparableHNN", "DynamicsModel", "LatentModel", "build", "check_names", "color", "description", "fits", "has_hamiltonian",
+           "is_separable", "names", "needs_constraints", "needs_kinematics", "stackable", "title"]

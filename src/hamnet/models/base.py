@@ -19,6 +19,8 @@ class DynamicsModel(nn.Module):
     separable: bool = False
     #: Whether it works with velocities and needs the system's mass matrix (`kinematics`).
     needs_kinematics: bool = False
+    #: Whether it imposes the system's constraints and needs them (`constraints`).
+    needs_constraints: bool = False
     #: Whether several runs of it may train as one `vmap`-ed stack (`hamnet.training`).
     stackable: bool = True
 

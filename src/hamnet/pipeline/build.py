@@ -34,7 +34,8 @@ def build_model(config: RunConfig, seeded: bool = True) -> DynamicsModel:
     size = config.latent or system.dim if system.observation_dim is not None else system.dim
     return models.build(config.model, size, config.hidden, obs_dim=system.observation_dim, coord_dim=system.dim,
                         generator=generator(config.seed, "init") if seeded else None, residual=config.residual,
-                        kinematics=kinematics, encoder=config.encoder)
+                        kinematics=kinematics, encoder=config.encoder,
+                        constraints=getattr(system, "constraints", None))
 
 
 def build_objective(config: RunConfig) -> Objective:

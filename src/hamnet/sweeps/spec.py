@@ -3,7 +3,7 @@
 
 ```toml
 tasks = ["spring", "pendulum"]
-models = ["baseline", "hnn"]          # registered models, MODEL+OBJECTIVE (hnn+rollout), or "all"
+models = ["baseline", "hnn"]          # registered models, MODEL+OBJECTIVE (hnn+rollout), or "all" (those that fit each task)
 seeds = 3                             # a count (0..n-1) or a list
 preset = "quick"                      # whose settings the runs start from (default full)
 
@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import models as model_registry
+from .. import systems
 from ..checks import MAX_SEEDS
 from ..errors import InvalidValueError, UnknownNameError
 from ..experiments import RunConfig, presets, variants
@@ -62,6 +63,8 @@ class SweepSpec:
     fixed: dict[str, Any] = field(default_factory=dict)
     grid: dict[str, list[Any]] = field(default_factory=dict)
     listed: tuple[dict[str, Any], ...] = ()
+    #: `models = "all"`: every registered model that fits each task (`hamnet.models.fits`).
+    every_model: bool = False
 
     @property
     def axes(self) -> list[str]:
@@ -79,8 +82,11 @@ class SweepSpec:
         out = []
         for task in self.tasks:
             label = None  # the task's system name, found once
+            system = systems.get(task) if self.every_model else None
             for name in self.models:
                 model, objective = variants.parse(name)
+                if self.every_model and not model_registry.fits(model, system):
+                    continue
                 for overrides in self.combinations():
                     for seed in self.seeds:
                         base = RunConfig.for_task(task, model, seed, self.preset, device=device, data_dir=data_dir,
@@ -129,7 +135,8 @@ def parse_spec(raw: dict[str, Any], where: str = "sweep", quick: bool = False) -
     for value in [*fixed.values(), *(v for vs in grid.values() for v in vs), *(v for p in listed for v in p.values())]:
         if isinstance(value, float) and not math.isfinite(value):
             raise InvalidValueError(f"{where}: override values must be finite, got {value!r}")
-    spec = SweepSpec(tasks, models, seeds, preset, fixed, {k: list(v) for k, v in grid.items()}, tuple(listed))
+    spec = SweepSpec(tasks, models, seeds, preset, fixed, {k: list(v) for k, v in grid.items()}, tuple(listed),
+                     every_model=raw.get("models") == "all")
     if len(spec.combinations()) * len(tasks) * len(models) * len(seeds) > 100_000:
         raise InvalidValueError(f"{where}: more than 100000 points")
     return spec

@@ -10,6 +10,7 @@ from ..errors import UnknownNameError
 from typing import Any
 
 from .base import EnergyProtocol, System, TrajectoryRecipe
+from .chain_pendulum import ChainPendulum
 from .damped_spring import DampedSpring
 from .double_pendulum import DoublePendulum
 from .expression import ExpressionSystem
@@ -44,6 +45,7 @@ _REGISTRY: dict[str, type[System]] = {
     DampedSpring.name: DampedSpring,
     DoublePendulum.name: DoublePendulum,
     PendulumChain.name: PendulumChain,
+    ChainPendulum.name: ChainPendulum,
     PixelSpring.name: PixelSpring,
     PixelTwoBody.name: PixelTwoBody,
 }

@@ -1,0 +1,124 @@
+"""Constrained systems in Cartesian coordinates (`chain-pendulum:N`) and the constrained HNN:
+the closed-form projected field keeps the constraints and equals the textbook formula, the
+Cartesian chain and the angle chain describe the same motion, states are projected onto the
+constraints (or refused where none satisfies them), and a CHNN learns the chain."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from hamnet import models, rollout, systems
+from hamnet.errors import InvalidValueError
+from hamnet.experiments import RunConfig
+from hamnet.pipeline import train_run
+from hamnet.systems.chain_pendulum import ChainPendulum
+from hamnet.systems.constraints import DistanceConstraints
+from hamnet.systems.pendulum_chain import PendulumChain
+
+EPS = torch.finfo(torch.float64).eps
+
+
+def _states(system: ChainPendulum, n: int = 64) -> torch.Tensor:
+    return system.sample_initial(n, torch.Generator().manual_seed(3))
+
+
+def _constraint_rates(constraints: DistanceConstraints, field, x: torch.Tensor, inverse_mass: torch.Tensor):
+    """d/dt (Φ, Φ̇) along `field` at x, by forward-mode differentiation of Ψ(z)."""
+    def psi(z: torch.Tensor) -> torch.Tensor:
+        positions, p = z.chunk(2, dim=-1)
+        return torch.cat(constraints.residual(positions, p * inverse_mass), dim=-1)
+    return torch.func.jvp(psi, (x,), (field(x),))[1]
+
+
+@pytest.mark.parametrize("links", [1, 2, 5])
+def test_the_true_field_keeps_the_constraints(links) -> None:
+    system = systems.get(f"chain-pendulum:{links}")
+    x = _states(system)
+    positions, p = x.chunk(2, dim=-1)
+    phi, rate = system.constraints.residual(positions, p * system.inverse_mass(x))
+    assert phi.abs().max() < 1e-11 and rate.abs().max() < 1e-9  # the sampler projects onto them
+    rates = _constraint_rates(system.constraints, system.vector_field, x, system.inverse_mass(x))
+    scale = system.vector_field(x).abs().max() * max(system.lengths) * 4
+    assert rates.abs().max() <= 1e3 * EPS * scale
+
+
+def test_the_closed_form_projection_is_the_textbook_one() -> None:
+    """P f = f − J DΨ (DΨᵀ J DΨ)⁻¹ DΨᵀ f with DΨ by autograd and one dense solve."""
+    system = systems.get("chain-pendulum:3")
+    x = _states(system, 16)
+    inverse_mass = system.inverse_mass(x)
+    f = torch.randn(x.shape, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+
+    def psi(z: torch.Tensor) -> torch.Tensor:
+        positions, p = z.chunk(2, dim=-1)
+        return torch.cat(system.constraints.residual(positions, p * inverse_mass), dim=-1)
+
+    expected = []
+    for z, fz in zip(x, f):
+        d_psi = torch.autograd.functional.jacobian(lambda w: psi(w.unsqueeze(0))[0], z).T  # [dim, 2C]
+        j_d_psi = torch.cat([d_psi[len(z) // 2:], -d_psi[:len(z) // 2]])
+        multipliers = torch.linalg.solve(d_psi.T @ j_d_psi, d_psi.T @ fz)
+        expected.append(fz - j_d_psi @ multipliers)
+    positions, p = x.chunk(2, dim=-1)
+    got = system.constraints.project_field(f, positions, p * inverse_mass, inverse_mass)
+    assert torch.allclose(got, torch.stack(expected), rtol=0, atol=1e-9 * float(f.abs().max()) * 100)
+
+
+def test_cartesian_and_angle_chains_describe_the_same_motion() -> None:
+    cartesian, angles = ChainPendulum(3, unit=True), PendulumChain(3)
+    generator = torch.Generator().manual_seed(0)
+    theta = 0.6 * torch.randn(8, 3, generator=generator, dtype=torch.float64)
+    omega = torch.randn(8, 3, generator=generator, dtype=torch.float64)
+    x_cartesian = cartesian.from_angles(theta, omega)
+    x_angles = torch.cat([theta, (angles.mass_matrix(theta) @ omega.unsqueeze(-1)).squeeze(-1)], dim=-1)
+    assert torch.allclose(cartesian.hamiltonian(x_cartesian), angles.hamiltonian(x_angles), rtol=0, atol=1e-12)
+    back_theta, back_omega = cartesian.to_angles(x_cartesian)
+    assert torch.allclose(back_theta, theta, atol=1e-12) and torch.allclose(back_omega, omega, atol=1e-12)
+    t = torch.linspace(0.0, 1.0, 11, dtype=torch.float64)
+    along_cartesian = rollout(cartesian.vector_field, x_cartesian, t, rtol=1e-11, atol=1e-11)
+    along_angles = rollout(angles.vector_field, x_angles, t, rtol=1e-11, atol=1e-11)
+    assert (cartesian.body_positions(along_cartesian) - angles.body_positions(along_angles)).abs().max() < 1e-7
+
+
+def test_chnn_masses_and_lengths_follow_their_draw() -> None:
+    system = systems.get("chain-pendulum:2")
+    assert all(0.6 <= v <= 1.4 for v in (*system.masses, *system.lengths))
+    assert system.masses != system.lengths and systems.get("chain-pendulum:2").masses == system.masses
+    assert systems.get("chain-pendulum:3").label == "chain-pendulum-3"
+
+
+def test_an_impossible_set_of_constraints_is_refused() -> None:
+    """Both bodies 1 from the origin and 5 from each other: no state satisfies that."""
+    constraints = DistanceConstraints(2, 2, (0, 1, 1), (-1, -1, 0), (1.0, 1.0, 5.0), ((0.0, 0.0),) * 3)
+    x = torch.tensor([[1.0, 0.0, -1.0, 0.1]], dtype=torch.float64)
+    with pytest.raises(InvalidValueError, match="cannot all hold"):
+        constraints.project_state(x, torch.zeros_like(x), torch.ones(4, dtype=torch.float64))
+    with pytest.raises(InvalidValueError, match="two different bodies"):
+        DistanceConstraints(2, 2, (0, 1), (0, 0), (1.0, 1.0), ((0.0, 0.0),) * 2)
+
+
+def test_a_chnn_field_keeps_the_constraints_whatever_its_weights() -> None:
+    system = systems.get("chain-pendulum:3")
+    model = models.build("chnn", system.dim, (32, 32), generator=torch.Generator().manual_seed(0),
+                         constraints=system.constraints).double()
+    with torch.no_grad():
+        model.log_mass.copy_(torch.tensor([0.3, -0.2, 0.1]))
+    x = _states(system)
+    rates = _constraint_rates(system.constraints, model.time_derivative, x, model.inverse_mass())
+    assert rates.abs().max() <= 1e4 * EPS * float(model.time_derivative(x).abs().max())
+
+
+def test_chnn_needs_a_constrained_task() -> None:
+    with pytest.raises(InvalidValueError, match="imposes constraints, and task 'spring' has none"):
+        RunConfig.for_task("spring", "chnn")
+
+
+def test_chnn_learns_the_chain_far_better_than_an_hnn(tmp_path) -> None:
+    losses = {}
+    for kind in ("chnn", "hnn"):
+        train_run(RunConfig.for_task("chain-pendulum:2", kind, 0, "quick", 150), tmp_path / kind)
+        losses[kind] = json.loads((tmp_path / kind / "history.json").read_text())["test_loss"][-1]
+    assert losses["chnn"] < 0.1 * losses["hnn"], losses
