@@ -18,11 +18,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..errors import InvalidValueError
-from ..render.shapes import Drawing, Rod
+from ..render.shapes import Drawing
 from .base import EnergyProtocol, System, TrajectoryRecipe
 from .constraints import DistanceConstraints
-from .pendulum_chain import GRAVITY, MAX_LINKS
+from .pendulum_chain import GRAVITY, chain_drawing, parse_links
 
 
 def chnn_parameters(links: int) -> tuple[list[float], list[float]]:
@@ -57,10 +56,8 @@ class ChainPendulum(System):
 
     @classmethod
     def from_parameter(cls, text: str) -> "ChainPendulum":
-        """`chain-pendulum:N`: N links, 1 ≤ N ≤ `MAX_LINKS`."""
-        if not text.isdigit() or not 1 <= int(text) <= MAX_LINKS:
-            raise InvalidValueError(f"chain-pendulum:N needs a number of links N from 1 to {MAX_LINKS}, got {text!r}")
-        return cls(int(text))
+        """`chain-pendulum:N`: N links, 1 ≤ N ≤ 20."""
+        return cls(parse_links(cls.name, text))
 
     @property
     def label(self) -> str:
@@ -136,7 +133,4 @@ class ChainPendulum(System):
 
     def drawing(self, x: Tensor) -> Drawing:
         """The rods from the pivot, bob to bob.  x [M, 4N]."""
-        bobs = self.body_positions(x)
-        joints = torch.cat([torch.zeros_like(bobs[..., :1, :]), bobs], dim=-2)
-        rods = [Rod(joints[..., k, :], joints[..., k + 1, :], 0.06) for k in range(self.links)]
-        return Drawing(rods, half_width=sum(self.lengths) + 0.15)
+        return chain_drawing(self.body_positions(x), sum(self.lengths) + 0.15)

@@ -21,6 +21,20 @@ GRAVITY = 9.81
 MAX_LINKS = 20
 
 
+def parse_links(task: str, text: str) -> int:
+    """N of `task:N`: 1 ≤ N ≤ `MAX_LINKS` (`InvalidValueError` naming the task otherwise)."""
+    if not text.isdigit() or not 1 <= int(text) <= MAX_LINKS:
+        raise InvalidValueError(f"{task}:N needs a number of links N from 1 to {MAX_LINKS}, got {text!r}")
+    return int(text)
+
+
+def chain_drawing(bobs: Tensor, half_width: float) -> Drawing:
+    """A chain as rods from the pivot at the origin, bob to bob.  bobs [M, N, 2]."""
+    joints = torch.cat([torch.zeros_like(bobs[..., :1, :]), bobs], dim=-2)
+    rods = [Rod(joints[..., k, :], joints[..., k + 1, :], 0.06) for k in range(bobs.shape[-2])]
+    return Drawing(rods, half_width=half_width)
+
+
 class PendulumChain(System):
     """`pendulum-chain:N` (N links, default 3); `double-pendulum` is N = 2."""
 
@@ -42,9 +56,7 @@ class PendulumChain(System):
     @classmethod
     def from_parameter(cls, text: str) -> "PendulumChain":
         """`pendulum-chain:N`: N links, 1 ≤ N ≤ `MAX_LINKS`."""
-        if not text.isdigit() or not 1 <= int(text) <= MAX_LINKS:
-            raise InvalidValueError(f"pendulum-chain:N needs a number of links N from 1 to {MAX_LINKS}, got {text!r}")
-        return cls(int(text))
+        return cls(parse_links(cls.name, text))
 
     @property
     def label(self) -> str:
@@ -86,10 +98,7 @@ class PendulumChain(System):
 
     def drawing(self, x: Tensor) -> Drawing:
         """The links as rods from the pivot at the origin, bob to bob.  x [N, dim]."""
-        bobs = self.body_positions(x)
-        joints = torch.cat([torch.zeros_like(bobs[..., :1, :]), bobs], dim=-2)
-        rods = [Rod(joints[..., k, :], joints[..., k + 1, :], 0.06) for k in range(self.links)]
-        return Drawing(rods, half_width=self.links + 0.15)
+        return chain_drawing(self.body_positions(x), self.links + 0.15)
 
     def sample_initial(self, n: int, generator: torch.Generator) -> Tensor:
         """Angles U(−a, a); momenta in a uniform direction, scaled so that H − V_min is
