@@ -45,6 +45,17 @@ def test_the_true_field_keeps_the_constraints(links) -> None:
     assert rates.abs().max() <= 1e3 * EPS * scale
 
 
+def test_nudged_states_go_back_onto_the_constraints() -> None:
+    """The chaos floor's nudge (`hamnet.horizon`) leaves the rods' lengths; `onto_manifold` restores them."""
+    system = systems.get("chain-pendulum:3")
+    x = _states(system, 8)
+    nudged = system.onto_manifold(x + 1e-4 * torch.randn(x.shape, generator=torch.Generator().manual_seed(2),
+                                                         dtype=torch.float64))
+    positions, p = nudged.chunk(2, dim=-1)
+    phi, rate = system.constraints.residual(positions, p * system.inverse_mass(nudged))
+    assert phi.abs().max() < 1e-11 and rate.abs().max() < 1e-9 and (nudged - x).abs().max() < 1e-2
+
+
 def test_the_closed_form_projection_is_the_textbook_one() -> None:
     """P f = f − J DΨ (DΨᵀ J DΨ)⁻¹ DΨᵀ f with DΨ by autograd and one dense solve."""
     system = systems.get("chain-pendulum:3")

@@ -3,7 +3,8 @@ system's own sensitivity (the chaos floor).
 
 From `n_states` held-out initial states (the energy protocol's sampler with another seed),
 the true flow and the model are rolled out over `factor` × the training horizon; also the
-true flow from each state perturbed by `perturbation` (relative). With the relative state
+true flow from each state perturbed by `perturbation` (relative; for a constrained system
+projected back onto its constraints, `System.onto_manifold`, as CHNN does). With the relative state
 error e(t) = ‖x̂ − x‖ / (‖x̂‖ + ‖x‖) (Finzi et al. 2020):
 - `horizon_error`: per state the geometric mean of e over the rollout's times t > 0, then
   the mean over states (± SE);
@@ -72,7 +73,7 @@ def _truth(system: System, t_end: float, protocol: HorizonProtocol) -> dict[str,
         x0 = system.sample_evaluation_initial(protocol.n_states, generator).to(torch.float64)
         direction = torch.randn(x0.shape, generator=generator, dtype=torch.float64)
         direction = direction / direction.norm(dim=-1, keepdim=True)
-        nudged = x0 + protocol.perturbation * x0.norm(dim=-1, keepdim=True) * direction
+        nudged = system.onto_manifold(x0 + protocol.perturbation * x0.norm(dim=-1, keepdim=True) * direction)
         t = torch.linspace(0.0, protocol.factor * t_end, protocol.n_points, dtype=torch.float64)
         with torch.no_grad():
             both = rollout(system.vector_field, torch.cat([x0, nudged]), t, rtol=1e-10, atol=1e-10)

@@ -193,6 +193,12 @@ class System:
         """Initial states of the energy-MSE protocol (default: the training sampler)."""
         return self.sample_initial(n, generator)
 
+    def onto_manifold(self, x: Tensor) -> Tensor:
+        """The nearest state a motion of the system can pass through (identity; constrained
+        systems project onto their constraints): where the chaos floor's nudged states go
+        (`hamnet.horizon`).  x [b, dim] -> [b, dim]."""
+        return x
+
     def body_positions(self, x: Tensor) -> Tensor | None:
         """Positions of point bodies in the plane, [..., N, 2], for orbit plots (None: no bodies)."""
         return None

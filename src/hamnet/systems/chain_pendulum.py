@@ -116,7 +116,7 @@ class ChainPendulum(System):
     def sample_initial(self, n: int, generator: torch.Generator) -> Tensor:
         """As CHNN samples: angles and rates N(0, 1), turned Cartesian, the positions moved
         by 0.2 N(0, 1) and the velocities set to 3 (0.5 v + 0.4 N(0, 1)), then projected back
-        onto the constraints (`DistanceConstraints.project_state`).  -> [n, 4N] float64."""
+        onto the constraints (`onto_manifold`).  -> [n, 4N] float64."""
         angles = torch.randn(n, self.links, generator=generator, dtype=torch.float64)
         rates = torch.randn(n, self.links, generator=generator, dtype=torch.float64)
         state = self.from_angles(angles, rates)
@@ -124,7 +124,13 @@ class ChainPendulum(System):
         inverse_mass = self.inverse_mass(state)
         positions = positions + 0.2 * torch.randn(positions.shape, generator=generator, dtype=torch.float64)
         velocity = 3 * (0.5 * p * inverse_mass + 0.4 * torch.randn(p.shape, generator=generator, dtype=torch.float64))
-        positions, velocity = self.constraints.project_state(positions, velocity, inverse_mass)
+        return self.onto_manifold(torch.cat([positions, velocity / inverse_mass], dim=-1))
+
+    def onto_manifold(self, x: Tensor) -> Tensor:
+        """The state projected onto the rods' constraints (`DistanceConstraints.project_state`).  x [b, 4N]."""
+        positions, p = x.chunk(2, dim=-1)
+        inverse_mass = self.inverse_mass(x)
+        positions, velocity = self.constraints.project_state(positions, p * inverse_mass, inverse_mass)
         return torch.cat([positions, velocity / inverse_mass], dim=-1)
 
     def body_positions(self, x: Tensor) -> Tensor:
