@@ -47,7 +47,7 @@ def test_symplectic_gradient_layout() -> None:
 
 
 @pytest.mark.parametrize("name", [name for name in names() if hamnet.systems.get(name).conservative
-                                  and getattr(hamnet.systems.get(name), "constraints", None) is None])
+                                  and hamnet.systems.get(name).constraints is None])
 def test_vector_field_equals_J_grad_H(name: str) -> None:
     """Unconstrained systems (a constrained one's field is J∇H projected: test_constrained)."""
     system = hamnet.systems.get(name)

@@ -121,7 +121,7 @@ class RunConfig:
         system = self.system()
         if self.model not in models.names():
             models.build(self.model, 2)  # raises UnknownNameError with the known names
-        if models.needs_constraints(self.model) and getattr(system, "constraints", None) is None:
+        if not models.fits(self.model, system):
             raise InvalidValueError(f"the {self.model!r} model imposes constraints, and task {self.task!r} has "
                                     "none (constrained tasks: chain-pendulum:N)")
         check_seed(self.seed, "seed")

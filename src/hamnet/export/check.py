@@ -60,9 +60,8 @@ def tolerance(model: DynamicsModel, dtype: torch.dtype, scale: float) -> float:
     """
     depth = len(model.hidden)
     width = max((*model.hidden, model.dim))
-    solves = model.dim // 2 if model.needs_kinematics else 2 * model.constraints.count if model.needs_constraints else 0
     unit = torch.finfo(dtype).eps / 2
-    return 2 * (2 * depth + 1 + solves) * math.sqrt(width) * unit * max(1.0, scale)
+    return 2 * (2 * depth + 1 + model.solve_size) * math.sqrt(width) * unit * max(1.0, scale)
 
 
 def compare(model: DynamicsModel, runner: Runner, states: Tensor, dtype: torch.dtype) -> CheckResult:

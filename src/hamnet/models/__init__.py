@@ -78,7 +78,7 @@ def needs_constraints(kind: str) -> bool:
 
 def fits(kind: str, system: Any) -> bool:
     """Whether a model of `kind` can learn `system` (a constrained model needs its constraints)."""
-    return not needs_constraints(kind) or getattr(system, "constraints", None) is not None
+    return not needs_constraints(kind) or system.constraints is not None
 
 
 def stackable(kind: str) -> bool:

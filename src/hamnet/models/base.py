@@ -77,6 +77,12 @@ class DynamicsModel(nn.Module):
         """Fit the map from states to the system's coordinates (nothing to fit here)."""
 
     @property
+    def solve_size(self) -> int:
+        """Unknowns its field solves for per state (0: none; a velocity model: its n velocities;
+        the export tolerance counts their eliminations, `hamnet.export.check.tolerance`)."""
+        return self.dim // 2 if self.needs_kinematics else 0
+
+    @property
     def has_hamiltonian(self) -> bool:
         """Whether `hamiltonian(x)` (a learned energy) exists."""
         return hasattr(self, "hamiltonian")

@@ -31,6 +31,11 @@ class CHNN(DynamicsModel):
         self.potential = MLP(dim // 2, 1, hidden, generator=generator, residual=residual)
         self.log_mass = nn.Parameter(torch.zeros(constraints.bodies))
 
+    @property
+    def solve_size(self) -> int:
+        """Two C × C systems per state, C the constraints (`DistanceConstraints.project_field`)."""
+        return 2 * self.constraints.count
+
     def inverse_mass(self) -> Tensor:
         """1/m of every coordinate's body.  -> [n·d]."""
         return torch.exp(-self.log_mass).repeat_interleave(self.constraints.d)

@@ -35,7 +35,7 @@ def build_model(config: RunConfig, seeded: bool = True) -> DynamicsModel:
     return models.build(config.model, size, config.hidden, obs_dim=system.observation_dim, coord_dim=system.dim,
                         generator=generator(config.seed, "init") if seeded else None, residual=config.residual,
                         kinematics=kinematics, encoder=config.encoder,
-                        constraints=getattr(system, "constraints", None))
+                        constraints=system.constraints)
 
 
 def build_objective(config: RunConfig) -> Objective:

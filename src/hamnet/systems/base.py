@@ -110,6 +110,9 @@ class System:
     #: Whether `hamiltonian` and `vector_field` are known (False: measured data without a
     #: known energy; energy metrics and true-field figures are left out).
     has_energy: ClassVar[bool] = True
+    #: The holonomic constraints its states obey (`constraints.DistanceConstraints`), or
+    #: None: unconstrained. Constrained models (`chnn`) impose them.
+    constraints: Any = None
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> "System":

@@ -18,7 +18,6 @@ COMPILERS = ("g++", "c++", "clang++")
 class Aoti(Format):
     name, suffix = "aoti", ".pt2"
     default_name = "field-aoti.pt2"
-    description = "AOTInductor package, compiled for this CPU: runs from C++ (libtorch) without Python"
 
     def check_available(self) -> None:
         if not any(shutil.which(compiler) for compiler in COMPILERS):

@@ -22,7 +22,6 @@ class Format:
     name: str = ""
     suffix: str = ""  # the file's suffix, e.g. ".onnx"
     default_name: str = ""  # the file `hamnet export` writes in RUN/export/ unless told
-    description: str = ""  # one line for `hamnet export --help` and the docs
     packages: tuple[str, ...] = ()  # modules it imports, to write and to run the file
 
     def check_available(self) -> None:

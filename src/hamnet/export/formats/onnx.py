@@ -17,7 +17,6 @@ OPSET = 18
 class Onnx(Format):
     name, suffix = "onnx", ".onnx"
     default_name = "field.onnx"
-    description = "ONNX (opset 18): onnxruntime, TensorRT, ONNX.js, any ONNX runtime"
     packages = ("onnx", "onnxscript", "onnxruntime")
 
     def write(self, program: torch.export.ExportedProgram, path: Path, metadata: dict[str, str]) -> None:

@@ -15,7 +15,6 @@ from .base import Format, Runner, as_numpy
 class Pt2(Format):
     name, suffix = "pt2", ".pt2"
     default_name = "field.pt2"
-    description = "torch.export program: torch.export.load(FILE).module()(x), no hamnet needed"
 
     def write(self, program: torch.export.ExportedProgram, path: Path, metadata: dict[str, str]) -> None:
         torch.export.save(program, str(path), extra_files={"hamnet.json": json.dumps(metadata)})
