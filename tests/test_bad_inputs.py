@@ -142,9 +142,43 @@ def user_files(d: Path) -> None:
     (d / "x.csv").write_text("trajectory,t,q,p\n" + "".join(f"{i},{j},{math.cos(j)},{-math.sin(j)}\n"
                                                             for i in range(2) for j in range(5)))
     (d / "bad.csv").write_text("trajectory,t,q,p\n0,0,1,0\n0,1,x,-1\n")
-    (d / "plugin.py").write_text("NotASystem = 3\n")
+    (d / "plugin.py").write_text("NotASystem = 3\n" + CONSTRAINED_PLUGINS)
     (d / "blocker").write_text("a file where a folder should be")
 
+
+#: Constrained systems a user might write wrongly: constraints no state satisfies, two that
+#: tie the same bodies, initial states off the constraints, bodies on top of each other.
+CONSTRAINED_PLUGINS = """
+import torch
+from hamnet.systems.chain_pendulum import ChainPendulum
+from hamnet.systems.constraints import DistanceConstraints
+
+class Impossible(ChainPendulum):
+    name = "impossible"
+    dim = 8
+    def __init__(self):
+        super().__init__(2)
+        self.constraints = DistanceConstraints(2, 2, (0, 1, 1), (-1, -1, 0), (1.0, 1.0, 5.0), ((0.0, 0.0),) * 3)
+
+class Twice(ChainPendulum):
+    name = "twice"
+    dim = 8
+    def __init__(self):
+        super().__init__(2)
+        self.constraints = DistanceConstraints(2, 2, (0, 1, 0), (-1, 0, 1), (1.0, 1.0, 1.0), ((0.0, 0.0),) * 3)
+
+class OffConstraints(ChainPendulum):
+    name = "off-constraints"
+    dim = 8
+    def sample_initial(self, n, generator):
+        return 3 * super().sample_initial(n, generator)
+
+class Collapsed(ChainPendulum):
+    name = "collapsed"
+    dim = 8
+    def sample_initial(self, n, generator):
+        return self.onto_manifold(torch.zeros(n, self.dim, dtype=torch.float64))
+"""
 
 GARBAGE = b"\xff\xfe\x00" + bytes(random.Random(0).randrange(256) for _ in range(4096))
 LATIN1 = ("% température\r\n" + "".join(row + "\r\n" for row in good_rows(20))).encode("latin-1")
@@ -422,6 +456,14 @@ CASES = [
          prepare=user_files),
     case("train-plugin-not-a-system", f"train --task {{d}}/plugin.py:NotASystem {TO_RUN}",
          "not a subclass of hamnet.systems.System", prepare=user_files),
+    case("train-constraints-impossible", f"train --task {{d}}/plugin.py:Impossible --model chnn --out {{d}}/run",
+         "the constraints cannot all hold here", prepare=user_files),
+    case("train-constraints-twice", f"train --task {{d}}/plugin.py:Twice --model chnn --out {{d}}/run",
+         "constraints 1 and 2 tie the same bodies", "singular", prepare=user_files),
+    case("train-constraints-off", f"train --task {{d}}/plugin.py:OffConstraints --model chnn --out {{d}}/run",
+         "is off the system's constraints", prepare=user_files),
+    case("train-constraints-singular", f"train --task {{d}}/plugin.py:Collapsed --model chnn --out {{d}}/run",
+         "the constraint Jacobian is singular at some state", prepare=user_files),
     case("evaluate-hamiltonian-built-in", "evaluate {run} --hamiltonian q**2", "whose energy is known already",
          needs_run=True),
     # hamnet distill: what it is asked to distill, its library and its settings.

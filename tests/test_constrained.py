@@ -111,6 +111,18 @@ def test_an_impossible_set_of_constraints_is_refused() -> None:
         DistanceConstraints(2, 2, (0, 1), (0, 0), (1.0, 1.0), ((0.0, 0.0),) * 2)
 
 
+def test_dependent_constraints_and_states_off_them_are_named() -> None:
+    with pytest.raises(InvalidValueError, match="constraints 0 and 1 tie the same bodies"):
+        DistanceConstraints(2, 2, (0, 1), (1, 0), (1.0, 1.0), ((0.0, 0.0),) * 2)
+    system = systems.get("chain-pendulum:2")
+    x = _states(system, 8)
+    assert system.constraint_violation(x).max() < 1e-13
+    assert system.constraint_violation(1.01 * x).min() > 1e-3  # longer rods, faster bobs
+    positions = torch.zeros(3, 4, dtype=torch.float64)  # every bob at the pivot: no direction to project along
+    with pytest.raises(InvalidValueError, match="constraint Jacobian is singular at some state"):
+        system.constraints.project_state(positions, positions.clone(), system.inverse_mass(positions))
+
+
 def test_a_chnn_field_keeps_the_constraints_whatever_its_weights() -> None:
     system = systems.get("chain-pendulum:3")
     model = models.build("chnn", system.dim, (32, 32), generator=torch.Generator().manual_seed(0),

@@ -126,7 +126,7 @@ def test_another_integrator_evaluates_a_run_without_touching_its_metrics(tmp_pat
     saved = load_horizon_curves(run, "horizon-implicit-midpoint-2x.safetensors")
     assert saved is not None and float(saved.t[-1]) == 6.0  # 2 × the spring's training horizon of 3
     assert (run / "horizon-implicit-midpoint-2x.json").exists() and other["valid_time"] <= 6.0
-    plain = evaluate_run(run, horizon=None)
+    plain = evaluate_run(run, long_horizon=False)
     assert "horizon_error" not in plain and not (run / HORIZON).exists()
 
 

@@ -85,7 +85,7 @@ def test_measured_series_windows_keep_their_uneven_steps() -> None:
 def test_a_rollout_run_saves_its_settings_and_evaluates(tmp_path) -> None:
     config = RunConfig.for_task("spring", "hnn-separable", steps=20, objective="rollout",
                                 objective_options={"unroll": 4, "integrator": "leapfrog"})
-    assert config.objective_options == {"unroll": 4, "integrator": "leapfrog", "substeps": 1}
+    assert config.objective_options == {"unroll": 4, "integrator": "leapfrog", "substeps": 1, "error": "squared"}
     train_run(config, tmp_path / "run", show_progress=False)
     assert hamnet.runs.load_config(tmp_path / "run") == config
     metrics = evaluate_run(tmp_path / "run")

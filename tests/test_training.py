@@ -35,10 +35,13 @@ def test_same_seed_gives_identical_metrics(tmp_path) -> None:
     assert a == b
 
 
-@pytest.mark.parametrize("model", ["baseline", "hnn"])
-def test_resume_after_interruption_gives_identical_weights(tmp_path, model: str) -> None:
+@pytest.mark.parametrize("model, schedule", [("baseline", "constant"), ("hnn", "constant"), ("hnn", "cosine")])
+def test_resume_after_interruption_gives_identical_weights(tmp_path, model: str, schedule: str) -> None:
+    """Also on a cosine schedule with AdamW (CHNN's): the learning rate follows the step."""
     config = small_config(model, steps=130)
-    config = dataclasses.replace(config, train=dataclasses.replace(config.train, batch_size=100))
+    optimizer = "adamw" if schedule == "cosine" else "adam"
+    config = dataclasses.replace(config, train=dataclasses.replace(config.train, batch_size=100, schedule=schedule,
+                                                                   optimizer=optimizer))
     reference, _ = train_run(config, tmp_path / "full", show_progress=False)
 
     def stop_at_70(step: int) -> None:

@@ -269,7 +269,7 @@ def train(
 def evaluate(
     run: Path = typer.Argument(..., help="A run directory written by `hamnet train`."),
     horizon: Optional[str] = typer.Option(None, help="Long-horizon rollouts over this multiple of the training "
-                                                     "horizon (default 10x), or none to skip them."),
+                                                     "horizon (default: the run's protocol's, 10x unless its preset says otherwise), or none to skip them."),
     integrator: str = typer.Option("dopri5", help="Integrator of the long-horizon rollouts: dopri5, rk4, "
                                                   "implicit-midpoint, euler, or leapfrog / yoshida4 (separable "
                                                   "models)."),
@@ -281,24 +281,26 @@ def evaluate(
     """Compute a run's metrics (losses, energy MSE, long-horizon metrics) and write
     metrics.json; with another --integrator or --horizon, only the long-horizon metrics,
     into horizon-<integrator>-<N>x.json beside it."""
-    factor = parse_horizon(horizon) if horizon is not None else DEFAULT_HORIZON
+    factor = parse_horizon(horizon) if horizon is not None else None  # None: the run's protocol's
     check_step_size(step)
     if step is not None and integrator == "dopri5":
         raise InvalidValueError("--step is the time step of a fixed-step --integrator; dopri5 chooses its own steps")
     _check_run_dir(run)
     _start_torch()
-    from .pipeline import evaluate_run, horizon_evaluation, horizon_file, set_hamiltonian
+    from .pipeline import evaluate_run, horizon_evaluation, horizon_file, protocol_factor, set_hamiltonian
 
     if hamiltonian is not None:
         set_hamiltonian(run, hamiltonian)
 
     with _on_interrupt("nothing was written; run it again"):
-        if integrator == "dopri5" and factor in (None, DEFAULT_HORIZON):
-            metrics = evaluate_run(run, horizon=factor)
+        skip = horizon is not None and factor is None  # --horizon none
+        if integrator == "dopri5" and (horizon is None or skip or factor == DEFAULT_HORIZON):
+            metrics = evaluate_run(run, horizon=factor, long_horizon=not skip)
             title = f"{run}"
         else:
-            if factor is None:
+            if skip:
                 raise InvalidValueError("--horizon none leaves nothing to roll out with --integrator or --step")
+            factor = factor if factor is not None else protocol_factor(run)
             metrics = horizon_evaluation(run, factor, integrator, step)
             title = f"{run} · {integrator} · {factor:g}× the training horizon"
             console.print(f"wrote {run / horizon_file(factor, integrator)}.json", soft_wrap=True)
@@ -626,7 +628,7 @@ def distill(
     check_count(states, "--states")
     check_count(bootstrap, "--bootstrap")
     check_seed(seed)
-    factor = parse_horizon(horizon) if horizon is not None else DEFAULT_HORIZON
+    factor = parse_horizon(horizon) if horizon is not None else None  # None: the run's protocol's
     target = out or (run / "distill" if run is not None else Path(f"distill-{data.stem}"))
     check_writable_target(target)
     _start_torch()

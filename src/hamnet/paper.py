@@ -1,5 +1,6 @@
 """Published numbers that results.md sets beside ours, per task and model: the HNN paper's
-tables (Greydanus et al. 2019, §4) and the D-HNN paper's real-pendulum notebook.
+tables (Greydanus et al. 2019, §4), the D-HNN paper's real-pendulum notebook and CHNN's
+per-trajectory rollout errors (Finzi, Wang & Wilson 2020).
 
 Values: (mean, standard error) as published (SE nan where none was); see
 reference/paper-results.md and reference/successors.md.
@@ -63,6 +64,28 @@ DHNN_PAPER: dict[str, dict[str, dict[str, Metric]]] = {
 }
 
 
+
+def _chnn(model: tuple[float, float], floor: tuple[float, float]) -> dict[str, Metric]:
+    return {"horizon_error": model, "horizon_floor": floor}
+
+
+#: Finzi, Wang & Wilson 2020: the geometric mean over 100 test trajectories of each one's
+#: geometric-mean relative error over 3 s (their repository's notebooks/pendulum-geom-mean.csv,
+#: rows avg_rel_err_pred; the floor from avg_rel_err_pert), ± exp(m)·SE of the logs. Their
+#: NeuralODE is our baseline; their HNN and NODE ran in angle coordinates.
+CHNN_PAPER: dict[str, dict[str, dict[str, Metric]]] = {
+    "chain-pendulum:2": {"chnn": _chnn((1.173e-4, 1.20e-5), (5.88e-5, 4.4e-6)),
+                         "hnn": _chnn((1.910e-3, 3.18e-4), (5.90e-5, 4.4e-6)),
+                         "baseline": _chnn((6.453e-2, 6.92e-3), (5.90e-5, 4.4e-6))},
+    "chain-pendulum:3": {"chnn": _chnn((3.434e-4, 4.06e-5), (1.079e-4, 1.10e-5)),
+                         "hnn": _chnn((4.658e-2, 6.30e-3), (1.076e-4, 1.10e-5)),
+                         "baseline": _chnn((2.681e-1, 1.24e-2), (1.076e-4, 1.10e-5))},
+    "chain-pendulum:5": {"chnn": _chnn((1.067e-3, 1.29e-4), (1.445e-4, 1.34e-5)),
+                         "hnn": _chnn((3.396e-1, 1.08e-2), (1.445e-4, 1.36e-5)),
+                         "baseline": _chnn((4.395e-1, 8.75e-3), (1.445e-4, 1.36e-5))},
+}
+
+
 @dataclass(frozen=True)
 class Reference:
     """Published numbers: `label` heads their columns in results.md, `source` says whence."""
@@ -77,6 +100,7 @@ REFERENCES: dict[str, Reference] = {
     "hnn-paper": Reference("paper", "Greydanus, Dzamba & Yosinski 2019, tables of §4", PAPER),
     "dhnn-paper": Reference("D-HNN paper", "Sosanya & Greydanus 2022, analyze_realpend.ipynb (one seed)",
                             DHNN_PAPER),
+    "chnn-paper": Reference("CHNN paper", "Finzi, Wang & Wilson 2020, notebooks/pendulum-geom-mean.csv", CHNN_PAPER),
 }
 
 #: The metrics with published numbers. The pixel pendulum's energy MSE was published on the

@@ -13,14 +13,15 @@ import numpy as np
 
 from .atomic import write_text
 from .experiments import variants
+from .horizon import HorizonProtocol
 from .paper import METRICS
 
 Record = dict[str, Any]
 
 METRIC_TITLES = {"train_loss": "Train loss (the training objective: dx/dt MSE; pixel pendulum: the paper's whole "
-                               "objective; rollout: the unrolled states' MSE)",
+                               "objective; rollout: the unrolled states' error)",
                  "test_loss": "Test loss (the training objective: dx/dt MSE; pixel pendulum: the paper's whole "
-                              "objective; rollout: the unrolled states' MSE)",
+                              "objective; rollout: the unrolled states' error)",
                  "energy_mse": "Energy MSE along rollouts",
                  "energy_mse_paper": "Energy MSE as the paper's notebook defined it (pixel pendulum: one fresh "
                                      "episode; rollout decoded, encoded again, read out; H = 1.9(1 − cos q) + p²)",
@@ -41,6 +42,10 @@ HORIZON_METRICS = {"horizon_error": "geo-mean relative error", "horizon_floor": 
                    "learned_energy_drift": "learned-H drift at the horizon, |H_θ(x̂_T) − H_θ(x̂_0)| / |H(x_0)| "
                                            "(the integrator's share)",
                    "reversibility_error": "reversibility error (docs/tasks.md)"}
+
+
+#: The default long-horizon protocol in words.
+DEFAULT_HORIZON_NOTE = HorizonProtocol().describe()
 
 
 def seed_standard_error(values: np.ndarray) -> float:
@@ -111,23 +116,44 @@ def markdown_table(records: list[Record], metric: str, reference: str | None = "
     return "\n".join(lines)
 
 
-def horizon_error_table(records: list[Record]) -> str:
+def horizon_error_table(records: list[Record], reference: str | None = None) -> str:
     """Tasks × models: the geometric-mean relative error (mean over seeds ± SE) and its
-    multiple of the chaos floor, beside the floor (a property of the task: the same for every model)."""
+    multiple of the chaos floor, beside the floor (a property of the task: the same for every
+    model). With `reference` (the label of published numbers the records carry), their
+    floor and errors beside ours."""
     errors, floors = summarise(records, "horizon_error"), summarise(records, "horizon_floor")
+    published, published_floor = _published(records, "horizon_error"), _published(records, "horizon_floor")
+    reference = reference if published else None
     shown = [model for model in models_in(records) if any(key[1] == model for key in errors)]
-    lines = ["| task | chaos floor | " + " | ".join(variants.title(m) for m in shown) + " |",
-             "|---|---|" + "---|" * len(shown)]
+    columns = [variants.title(m) for m in shown]
+    if reference:
+        columns = [f"{title} | {reference} | ratio" for title in columns]
+    floor_columns = "chaos floor" + (f" | {reference} floor" if reference else "")
+    lines = [f"| task | {floor_columns} | " + " | ".join(columns) + " |",
+             "|---|---|" + ("---|" if reference else "") + "---|" * (len(shown) * (3 if reference else 1))]
     for task in dict.fromkeys(r["task"] for r in records):
         floor = next((floors[(task, m)][0] for m in shown if (task, m) in floors), None)
         if floor is None:
             continue
-        cells = []
+        cells = [_fmt(floor)]
+        if reference:
+            theirs = next((published_floor[(task, m)] for m in shown if (task, m) in published_floor), None)
+            cells.append(_fmt(*theirs) if theirs else "—")
         for model in shown:
             mean, se, _ = errors.get((task, model), (float("nan"), float("nan"), 0))
             cells.append(_fmt(mean, se) + (f" ({mean / floor:.3g}× floor)" if math.isfinite(mean) and floor else ""))
-        lines.append(f"| {task} | {_fmt(floor)} | " + " | ".join(cells) + " |")
+            if reference:
+                p_mean, p_se = published.get((task, model), (None, None))
+                cells += [_fmt(p_mean, p_se) if p_mean else "—",
+                          f"{mean / p_mean:.2f}" if p_mean and math.isfinite(mean) else "—"]
+        lines.append(f"| {task} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _published(records: list[Record], metric: str) -> dict[tuple[str, str], tuple[float, float]]:
+    """(task, model) -> the published (mean, SE) of `metric` the records carry (`paper_<metric>`)."""
+    return {(r["task"], r["model"]): (r[f"paper_{metric}"], r.get(f"paper_{metric}_se", float("nan")))
+            for r in records if f"paper_{metric}" in r}
 
 
 def notes(records: list[Record]) -> list[str]:
@@ -147,12 +173,13 @@ def notes(records: list[Record]) -> list[str]:
 
 
 def render_markdown(records: list[Record], header: str = "", reference: str | None = "paper",
-                    source: str = "", smoke_test: bool = False) -> str:
+                    source: str = "", smoke_test: bool = False, horizon: str = DEFAULT_HORIZON_NOTE) -> str:
     """The full results page: one table per metric, then notes on diverged runs.
 
     `reference`: the label of the published numbers shown beside ours (`source` says
     whence; None: none shown). A `smoke_test` (the quick preset) says at its top that its
-    numbers are not expected to match the paper's, and shows none beside them.
+    numbers are not expected to match the paper's, and shows none beside them. `horizon`
+    describes the long-horizon protocol (`HorizonProtocol.describe`).
     """
     seeds = sorted({r["seed"] for r in records})
     reference = None if smoke_test else reference
@@ -170,18 +197,17 @@ def render_markdown(records: list[Record], header: str = "", reference: str | No
             parts += [f"### {METRIC_TITLES[metric]}", markdown_table(records, metric, reference)]
     if any("test_dxdt_mse" in r for r in records):
         scored = {r["task"] for r in records if "test_dxdt_mse" in r}  # state-space tasks: test loss is dx/dt MSE
+        # runs trained on dx/dt have no test_dxdt_mse of their own: their test loss is it
         comparable = [r | {"test_dxdt_mse": r["test_loss"], "test_dxdt_mse_se": r.get("test_loss_se")}
-                      if r["task"] in scored and "test_loss" in r and not variants.parse(r["model"])[1] else r
+                      if r["task"] in scored and "test_loss" in r and "test_dxdt_mse" not in r else r
                       for r in records]
         parts += [f"### {DXDT_TITLE}", markdown_table(comparable, "test_dxdt_mse", None)]
     for metric in ROLLOUT_METRICS:
         if any(metric in r for r in records):
             parts += [f"### {METRIC_TITLES[metric]}", markdown_table(records, metric, None)]
     if any("horizon_error" in r for r in records):
-        parts += ["### Long horizons: geometric-mean relative state error beside the chaos floor (ours: rollouts "
-                  "over 10× the training horizon from 15 held-out states; the floor is the same error between the "
-                  "true flow and the true flow from the states nudged by 1e-4; docs/tasks.md)",
-                  horizon_error_table(records)]
+        parts += [f"### Long horizons: geometric-mean relative state error beside the chaos floor (ours: {horizon}; "
+                  "docs/tasks.md)", horizon_error_table(records, reference)]
     for metric, title in HORIZON_METRICS.items():
         if metric not in ("horizon_error", "horizon_floor") and any(metric in r for r in records):
             kind = "Time reversal" if metric == "reversibility_error" else "Long horizons"
@@ -217,8 +243,8 @@ def render_csv(records: list[Record]) -> str:
 
 
 def write_results(records: list[Record], out_dir: Path, header: str = "", reference: str | None = "paper",
-                  source: str = "", smoke_test: bool = False) -> None:
+                  source: str = "", smoke_test: bool = False, horizon: str = DEFAULT_HORIZON_NOTE) -> None:
     """Write results.json, results.csv and results.md (`render_markdown`) into `out_dir` (atomically)."""
     write_text(out_dir / "results.json", json.dumps(records, indent=2))
     write_text(out_dir / "results.csv", render_csv(records))
-    write_text(out_dir / "results.md", render_markdown(records, header, reference, source, smoke_test))
+    write_text(out_dir / "results.md", render_markdown(records, header, reference, source, smoke_test, horizon))

@@ -15,12 +15,14 @@ from .atomic import remove_stale_temporaries
 from .checks import MAX_SEEDS, check_count
 from .errors import InvalidValueError
 from .experiments import RunConfig, variants
+from .horizon import horizon_protocol
 from .jobs import cpu_model, default_jobs
 from .paper import REFERENCES, paper_fields
 from .pipeline import plot_runs
 from .progress import log
-from .report import Record, write_results
+from .report import DEFAULT_HORIZON_NOTE, Record, write_results
 from .runs import exclusive
+from .systems import EnergyProtocol
 from .sweeps.run import point_dir, run_points
 from .sweeps.spec import Point
 
@@ -159,7 +161,10 @@ def _reproduce(tasks: list[str], chosen: dict[str, list[str]], preset: str, n_se
     reference = experiments.preset(preset).reference
     compared = reference and any(key.startswith("paper_") for record in records for key in record)
     source = REFERENCES[reference] if compared else None
+    protocols = dict.fromkeys(horizon_protocol(EnergyProtocol(**configs(task, chosen[task][0])[0].protocol)).describe()
+                              for task in tasks if chosen[task])
     write_results(records, out_dir, header, source.label if source else None,
-                  source.source if source else "", smoke_test=experiments.preset(preset).smoke_test)
+                  source.source if source else "", smoke_test=experiments.preset(preset).smoke_test,
+                  horizon=" / ".join(protocols) or DEFAULT_HORIZON_NOTE)
     log(f"wrote {out_dir / 'results.md'} ({wall:.0f} s)")
     return records

@@ -8,6 +8,7 @@ import time
 import torch
 from torch import Tensor
 
+from ..errors import InvalidValueError
 from ..integrators import rollout
 from ..systems import System, TrajectoryRecipe
 from .cache import cached
@@ -22,9 +23,26 @@ def generate_trajectories(
     Returns (t[T], x[n, T, dim] noiseless states, dxdt[n, T, dim] true field at them).
     """
     x0 = system.sample_initial(recipe.n_trajectories, generator).to(torch.float64)
+    check_on_constraints(system, x0)
     t = torch.linspace(0.0, recipe.t_end, recipe.n_points, dtype=torch.float64)
     states = true_flow(system, x0, t, recipe.rtol, recipe.atol)
     return t, states, system.vector_field(states)
+
+
+#: How far (relative) an initial state may be off its system's constraints: far above
+#: the Newton projection's 1e-12, far below what changes a trajectory.
+CONSTRAINT_TOLERANCE = 1e-8
+
+
+def check_on_constraints(system: System, x0: Tensor) -> None:
+    """Refuse initial states x0 [n, dim] off the system's constraints (the constrained field
+    keeps a violation as it is, so the data would not be motions of the system)."""
+    violation = system.constraint_violation(x0)
+    if bool((violation > CONSTRAINT_TOLERANCE).any()):
+        worst = int(violation.argmax())
+        raise InvalidValueError(f"{system.label}: initial state {worst} is off the system's constraints (relative "
+                                f"violation {float(violation[worst]):.3g}); sample_initial must return states on "
+                                "them (System.onto_manifold projects a state)")
 
 
 def true_flow(system: System, x0: Tensor, t: Tensor, rtol: float, atol: float) -> Tensor:
@@ -49,6 +67,8 @@ def trajectory_dataset(
         seconds = time.perf_counter() - start
         noisy = states + recipe.noise_std * torch.randn(
             states.shape, generator=generator, dtype=torch.float64)
+        if recipe.chunk_points is not None:
+            noisy, dxdt = one_chunk_each(noisy, dxdt, recipe.chunk_points, generator)
         x = noisy.reshape(-1, system.dim)
         dx = dxdt.reshape(-1, system.dim)
         x_train, x_test = split_blocks(x, recipe.test_fraction, recipe.test_first)
@@ -59,5 +79,16 @@ def trajectory_dataset(
     spec = {"name": system.cache_name, "recipe": dataclasses.asdict(recipe), "seed": seed}
     tensors, info = cached(spec, build, use_cache=use_cache)
     data = Dataset.from_tensors(tensors, info)
-    data.extras["t"] = torch.linspace(0.0, recipe.t_end, recipe.n_points, dtype=torch.float64)  # every trajectory's grid
+    grid = torch.linspace(0.0, recipe.t_end, recipe.n_points, dtype=torch.float64)
+    data.extras["t"] = grid[:recipe.chunk_points or recipe.n_points]  # every trajectory's grid (from its first point)
     return data
+
+
+def one_chunk_each(states: Tensor, dxdt: Tensor, points: int,
+                   generator: torch.Generator) -> tuple[Tensor, Tensor]:
+    """Per trajectory one of its ⌊T / points⌋ consecutive chunks of `points` samples, drawn
+    uniformly (a remainder at the end is never drawn).  states, dxdt [n, T, dim] -> [n, points, dim]."""
+    n, steps = states.shape[:2]
+    start = points * torch.randint(steps // points, (n,), generator=generator)
+    rows = (start.unsqueeze(1) + torch.arange(points)).unsqueeze(-1).expand(-1, -1, states.shape[-1])
+    return states.gather(1, rows), dxdt.gather(1, rows)

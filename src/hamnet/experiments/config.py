@@ -16,6 +16,7 @@ import torch
 from .. import models, objectives, systems
 from ..checks import check_lr, check_seed, check_steps
 from ..errors import HamnetError, InvalidValueError
+from ..horizon import horizon_protocol
 from ..models.keypoints import check_keypoint_latent
 from ..models.latent import ENCODERS
 from ..training import TrainSettings
@@ -149,6 +150,7 @@ class RunConfig:
                 except InvalidValueError as exc:
                     raise InvalidValueError(f"recipe.turn: task {self.task!r}: {exc}") from None
         _check_fields("protocol", self.protocol, system.energy_protocol)
+        horizon_protocol(dataclasses.replace(system.energy_protocol, **self.protocol))  # raises naming a bad setting
         if self.protocol.get("reference_flow") and not system.has_energy:
             raise InvalidValueError(f"task {self.task!r}: scoring against the true flow needs a known energy "
                                     "(--hamiltonian)")

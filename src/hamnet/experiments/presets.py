@@ -167,6 +167,29 @@ def _suite(table: dict[str, Experiment], batch_size: int) -> dict[str, Experimen
 SUCCESSORS = _suite(FULL, batch_size=200)
 SUCCESSORS_QUICK = _suite(QUICK, batch_size=100)
 
+# CHNN's protocol (Finzi, Wang & Wilson 2020; their pl_trainer.py, datasets.py and
+# chain_pendulum.py; docs/successors.md says what was chosen where they are unclear): 800
+# training trajectories of 3 s at dt 0.03, of each one random chunk of 5 points; the L1 of
+# rk4 rollouts over the chunk; AdamW, lr 3e-3 on a cosine schedule, decay 1e-4, batches of
+# 200, their 2000 epochs (8000 steps); 3×256 MLPs. Scored as they score: 100 starts at
+# random chunks of fresh trajectories, 3 s of dopri5, e(t) of positions and velocities,
+# the geometric mean over states of each one's geometric mean over time; the floor from a
+# 1e-4·N(0, 1) nudge of every component, projected back onto the constraints.
+CHNN_RECIPE = {"n_trajectories": 1000, "test_fraction": 0.2, "t_end": 2.97, "n_points": 100, "chunk_points": 5}
+CHNN_PROTOCOL = {"horizon_states": 100,
+                 "horizon": {"factor": 1.0, "n_points": 100, "componentwise": True, "advance_step": 0.15,
+                             "advance_steps": 20, "velocities": True, "state_mean": "geometric"}}
+CHNN_TRAIN = TrainSettings(steps=8000, batch_size=200, lr=3e-3, weight_decay=1e-4, optimizer="adamw",
+                           schedule="cosine", eval_every=500, checkpoint_every=1000)
+CHNN_EXPERIMENT = Experiment(CHNN_TRAIN, recipe=CHNN_RECIPE, protocol=CHNN_PROTOCOL, models=CONSTRAINED_MODELS,
+                             hidden=(256, 256, 256), objective="rollout",
+                             objective_options={"unroll": 4, "integrator": "rk4", "error": "absolute"})
+CHNN_PAPER = {"chain-pendulum": CHNN_EXPERIMENT}
+CHNN_PAPER_QUICK = {"chain-pendulum": dataclasses.replace(
+    CHNN_EXPERIMENT, train=dataclasses.replace(CHNN_TRAIN, steps=300, eval_every=100, checkpoint_every=100),
+    recipe=CHNN_RECIPE | {"n_trajectories": 250}, protocol=CHNN_PROTOCOL | {"horizon_states": 20})}
+CHNN_TASKS = ("chain-pendulum:2", "chain-pendulum:3", "chain-pendulum:5")
+
 #: The six tasks of the paper's table, in its order.
 PAPER_TASKS = ("spring", "pendulum", "real-pendulum", "two-body", "three-body", "pixel-pendulum")
 
@@ -206,6 +229,8 @@ PRESETS: dict[str, Preset] = {
                           user=dataclasses.replace(USER_FULL, models=DISSIPATIVE_MODELS)),
     "successors": Preset(SUCCESSORS, seeds=3, tasks=SUCCESSOR_TASKS, reference=None, quick="successors-quick"),
     "successors-quick": Preset(SUCCESSORS_QUICK, seeds=1, tasks=SUCCESSOR_TASKS, reference=None, smoke_test=True),
+    "chnn-paper": Preset(CHNN_PAPER, seeds=3, tasks=CHNN_TASKS, reference="chnn-paper", quick="chnn-paper-quick"),
+    "chnn-paper-quick": Preset(CHNN_PAPER_QUICK, seeds=1, tasks=CHNN_TASKS, reference="chnn-paper", smoke_test=True),
 }
 
 #: Presets that are comparison suites (`reproduce --suite NAME`): tasks × models × objectives.

@@ -12,7 +12,7 @@ from typing import Any
 from ..atomic import write_text
 from ..errors import InvalidValueError
 from ..experiments import RunConfig
-from ..horizon import HorizonCurves, HorizonProtocol, long_horizon_metrics
+from ..horizon import HorizonCurves, horizon_protocol, long_horizon_metrics
 from ..integrators import check_method
 from ..metrics import (Rollouts, decoded_energy_mse, diverged_fraction, energy_mse, evaluation_rollouts, learned_energy_variation,
                        loss_estimates, reversibility_error, state_mse)
@@ -32,7 +32,7 @@ def rollouts_for(config: RunConfig, model: DynamicsModel, data: Any,
                                data, t_end=t_end)
 
 
-def evaluate_run(run_dir: str | Path, horizon: float | None = HorizonProtocol.factor) -> dict[str, float]:
+def evaluate_run(run_dir: str | Path, horizon: float | None = None, long_horizon: bool = True) -> dict[str, float]:
     """Compute a run's metrics (float64); write `metrics.json` and the rollouts they score,
     all marked with the run's fingerprint (`load_metrics` trusts them only while it holds).
 
@@ -42,10 +42,11 @@ def evaluate_run(run_dir: str | Path, horizon: float | None = HorizonProtocol.fa
     is for the others), `energy_mse` where the true energy is
     known (`inf` where a rollout left the finite numbers), on measured data
     `learned_energy_variation` for models with a learned H, `state_mse` (the rollout's distance from the reference), each with
-    `_se`; for generated trajectory data the long-horizon metrics over `horizon` × the
-    training horizon (`hamnet.horizon`: `horizon_error`, `horizon_floor`, `valid_time`,
+    `_se`; for generated trajectory data with `long_horizon` the long-horizon metrics
+    over `horizon` × the training horizon (None: the run's protocol's factor, by default
+    10; `hamnet.horizon`: `horizon_error`, `horizon_floor`, `valid_time`,
     `energy_drift`, `learned_energy_drift`, `reversibility_error`; their curves in
-    `horizon.safetensors`; None: none), elsewhere `reversibility_error` over the protocol's
+    `horizon.safetensors`), elsewhere `reversibility_error` over the protocol's
     `reversibility_steps` or the reference's span; `train_seconds`.
     """
     run_dir = Path(run_dir)
@@ -82,9 +83,9 @@ def evaluate_run(run_dir: str | Path, horizon: float | None = HorizonProtocol.fa
         curves = None
         span = system.training_span(config.recipe, config.protocol)
         if span is not None:
-            if horizon is not None:
-                horizon_metrics, curves = long_horizon_metrics(system, model, span[0], HorizonProtocol(
-                    factor=horizon, n_states=protocol.horizon_states))
+            if long_horizon:
+                horizon_metrics, curves = long_horizon_metrics(system, model, span[0],
+                                                               horizon_protocol(protocol, horizon))
                 metrics |= horizon_metrics
         else:
             span = protocol.reversibility_steps or float(rollouts.t[-1] - rollouts.t[0])
@@ -122,10 +123,15 @@ def horizon_file(factor: float, integrator: str) -> str:
     return f"horizon-{integrator}-{factor:g}x"
 
 
-def horizon_evaluation(run_dir: str | Path, factor: float = HorizonProtocol.factor, integrator: str = "dopri5",
+def protocol_factor(run_dir: str | Path) -> float:
+    """The multiple of the training horizon a run's protocol scores its long horizons over."""
+    return horizon_protocol(EnergyProtocol(**load_config(Path(run_dir)).protocol)).factor
+
+
+def horizon_evaluation(run_dir: str | Path, factor: float | None = None, integrator: str = "dopri5",
                        step_size: float | None = None) -> dict[str, float]:
     """An existing run's long-horizon metrics (`hamnet.horizon`) over `factor` × its
-    training horizon, rolled out by `integrator` (fixed-step ones in steps of `step_size`,
+    training horizon (None: its protocol's), rolled out by `integrator` (fixed-step ones in steps of `step_size`,
     default the training data's time step), without retraining. Writes
     `<horizon_file>.json` (the metrics and settings) and `.safetensors` (the curves) into
     the run directory, marked with its fingerprint; metrics.json is left as it is.
@@ -143,7 +149,8 @@ def horizon_evaluation(run_dir: str | Path, factor: float = HorizonProtocol.fact
         step_size = span[1]
     with exclusive(run_dir):
         stamp = fingerprint(run_dir)
-        protocol = HorizonProtocol(factor=factor, n_states=EnergyProtocol(**config.protocol).horizon_states)
+        protocol = horizon_protocol(EnergyProtocol(**config.protocol), factor)
+        factor = protocol.factor
         metrics, curves = long_horizon_metrics(system, model, span[0], protocol,
                                                method=integrator, step_size=step_size)
         stem = horizon_file(factor, integrator)

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import InvalidValueError
 from ..experiments import RunConfig
-from ..horizon import horizon_curves
+from ..horizon import horizon_curves, horizon_protocol
 from ..metrics import Rollouts
 from ..models import DynamicsModel
 from ..runs import ROLLOUTS, exclusive, load_config, load_stamped
@@ -43,7 +43,8 @@ def plot_runs(run_dirs: list[str | Path], out_dir: str | Path, prefix: str = "")
     rollouts = {c.label: plot_rollouts(Path(d), c, models[c.label], data) for c, d in zip(configs, run_dirs)}
     system = configs[0].system()
     span = system.training_span(configs[0].recipe, configs[0].protocol)
-    horizons = {c.label: load_horizon_curves(d) or horizon_curves(system, models[c.label], span[0])
+    horizons = {c.label: load_horizon_curves(d) or horizon_curves(system, models[c.label], span[0],
+                                                                  horizon_protocol(EnergyProtocol(**c.protocol)))
                 for c, d in zip(configs, run_dirs)} if span is not None else None
     title = f"{system.label} · {' vs '.join(models)} · seed {configs[0].seed}"
     return plot_figures(system, models, rollouts, data, Path(out_dir), title, prefix, horizons)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -26,6 +26,9 @@ class TrajectoryRecipe:
     is added to the observed states (the targets dx/dt are the noiseless field). All
     points are concatenated trajectory by trajectory and split at `test_fraction`:
     the test part is the first or the last block (`test_first`).
+    With `chunk_points`, each trajectory is cut into consecutive chunks of that many points
+    and only one of them, drawn at random, is kept (CHNN's training data: a short window of
+    each long trajectory, so the set sees many initial states but little of each).
     """
 
     n_trajectories: int
@@ -36,6 +39,13 @@ class TrajectoryRecipe:
     test_first: bool = False
     rtol: float = 1e-10
     atol: float = 1e-10
+    chunk_points: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.chunk_points is not None and not (type(self.chunk_points) is int
+                                                  and 2 <= self.chunk_points <= self.n_points):
+            raise InvalidValueError(f"recipe chunk_points must be an integer from 2 to n_points ({self.n_points}), "
+                                    f"got {self.chunk_points!r}")
 
 
 @dataclass(frozen=True)
@@ -51,7 +61,8 @@ class EnergyProtocol:
     `reversibility_steps` > 0 also measures time reversibility: roll forward that many
     time units, reverse the momenta, roll forward as many again, reverse, and score the
     distance to the start (`hamnet.metrics.reversibility_error`). `horizon_states`: the
-    held-out states of the long-horizon metrics (`hamnet.horizon.HorizonProtocol`).
+    held-out states of the long-horizon metrics, `horizon` their other settings
+    (`hamnet.horizon.HorizonProtocol`'s fields; {}: its defaults).
     """
 
     n_states: int = 15
@@ -62,6 +73,7 @@ class EnergyProtocol:
     reversibility_steps: int = 0
     reference_flow: bool = False
     horizon_states: int = 15
+    horizon: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not (isinstance(self.horizon_states, int) and self.horizon_states >= 1):
@@ -166,6 +178,12 @@ class System:
                    for i in range(n)]  # each [b, n]: column i of every state's ∂²H/∂p²
         return torch.linalg.inv(torch.stack(columns, dim=-1)).reshape(*q.shape[:-1], n, n)
 
+    def velocity_state(self, x: Tensor) -> Tensor:
+        """Positions and velocities (q, q̇ = M(q)⁻¹ p) of states (q, p), as CHNN scores its
+        rollouts.  x[..., 2n] -> [..., 2n]."""
+        q, p = x.chunk(2, dim=-1)
+        return torch.cat([q, torch.linalg.solve(self.mass_matrix(q), p.unsqueeze(-1)).squeeze(-1)], dim=-1)
+
     def mass_matrix_rate(self, q: Tensor, velocity: Tensor) -> Tensor:
         """dM/dt = Σ_k ∂M/∂q_k q̇_k along a motion, by forward-mode autograd of `mass_matrix`;
         systems may give it in closed form.  q, q̇ [..., n] -> [..., n, n]."""
@@ -201,6 +219,11 @@ class System:
         systems project onto their constraints): where the chaos floor's nudged states go
         (`hamnet.horizon`).  x [b, dim] -> [b, dim]."""
         return x
+
+    def constraint_violation(self, x: Tensor) -> Tensor:
+        """Per state how far it is off the system's constraints (relative; 0 for a system
+        without any).  x [b, dim] -> [b]."""
+        return x.new_zeros(x.shape[:-1])
 
     def body_positions(self, x: Tensor) -> Tensor | None:
         """Positions of point bodies in the plane, [..., N, 2], for orbit plots (None: no bodies)."""

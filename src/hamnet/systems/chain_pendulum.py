@@ -133,6 +133,11 @@ class ChainPendulum(System):
         positions, velocity = self.constraints.project_state(positions, p * inverse_mass, inverse_mass)
         return torch.cat([positions, velocity / inverse_mass], dim=-1)
 
+    def constraint_violation(self, x: Tensor) -> Tensor:
+        """`DistanceConstraints.violation` of each state.  x [b, 4N] -> [b]."""
+        positions, p = x.chunk(2, dim=-1)
+        return self.constraints.violation(positions, p * self.inverse_mass(x))
+
     def body_positions(self, x: Tensor) -> Tensor:
         """The bobs in the plane.  x[..., 4N] -> [..., N, 2]."""
         return x[..., :2 * self.links].reshape(*x.shape[:-1], self.links, 2)

@@ -52,6 +52,12 @@ class DistanceConstraints:
             raise InvalidValueError("constraint lengths must be positive")
         if count > self.bodies * self.d:
             raise InvalidValueError(f"{count} constraints on {self.bodies * self.d} coordinates leave no motion")
+        ends = [(min(i, j), max(i, j)) if j >= 0 else (i, -1, *anchor)
+                for i, j, anchor in zip(self.first, self.second, self.anchors)]
+        for k, end in enumerate(ends):
+            if end in ends[:k]:
+                raise InvalidValueError(f"constraints {ends.index(end)} and {k} tie the same bodies: the constraint "
+                                        "Jacobian is singular (keep one of them)")
 
     @property
     def count(self) -> int:
@@ -110,8 +116,8 @@ class DistanceConstraints:
         e = l.transpose(1, 2) @ mk - mk.transpose(1, 2) @ l
         r1 = (k * f_x.unsqueeze(-1)).sum(1)  # Kᵀ f_x [b, C]
         r2 = (l * f_x.unsqueeze(-1)).sum(1) + (mk * f_p.unsqueeze(-1)).sum(1)
-        second = solve(s, r1)
-        first = solve(s, (e @ second.unsqueeze(-1)).squeeze(-1) - r2)
+        second = _solve(s, r1)
+        first = _solve(s, (e @ second.unsqueeze(-1)).squeeze(-1) - r2)
         correction_x = (mk @ second.unsqueeze(-1)).squeeze(-1)
         correction_p = -(k @ first.unsqueeze(-1)).squeeze(-1) - (l @ second.unsqueeze(-1)).squeeze(-1)
         return f - torch.cat([correction_x, correction_p], dim=-1)
@@ -129,7 +135,7 @@ class DistanceConstraints:
                 break
             a, r = self._separations(x)
             k = self._columns(a, r)
-            x = x - (k @ solve(k.transpose(1, 2) @ k, phi).unsqueeze(-1)).squeeze(-1)
+            x = x - (k @ _solve(k.transpose(1, 2) @ k, phi).unsqueeze(-1)).squeeze(-1)
         else:
             worst = float(self._residual(x, v)[0].abs().max())
             raise InvalidValueError(f"the constraints cannot all hold here: after {max_iter} Newton steps "
@@ -137,5 +143,24 @@ class DistanceConstraints:
         a, r = self._separations(x)
         k = self._columns(a, r)
         mk = inverse_mass.unsqueeze(-1) * k
-        normal = solve(k.transpose(1, 2) @ mk, (k * v.unsqueeze(-1)).sum(1))
+        normal = _solve(k.transpose(1, 2) @ mk, (k * v.unsqueeze(-1)).sum(1))
         return x, v - (mk @ normal.unsqueeze(-1)).squeeze(-1)
+
+    def violation(self, x: Tensor, v: Tensor) -> Tensor:
+        """Per state how far it is off the manifold: max_k of |Φ_k| / l_k² and |Φ̇_k| / (l_k
+        (1 + |u_k|)), relative errors of the squared distances and of their rates.
+        x, v [b, n·d] -> [b]."""
+        phi, rate = self._residual(x, v)
+        lengths = x.new_tensor(self.lengths)
+        a, _ = self._separations(x)
+        speed = self._per_constraint(a, v).norm(dim=-1)
+        return torch.maximum((phi / lengths ** 2).abs().amax(-1), (rate / (lengths * (1 + speed))).abs().amax(-1))
+
+
+def _solve(a: Tensor, b: Tensor) -> Tensor:
+    """`solve`, with a singular matrix (dependent constraints at some state) refused in one line."""
+    try:
+        return solve(a, b)
+    except torch.linalg.LinAlgError:
+        raise InvalidValueError("the constraint Jacobian is singular at some state: the constraints are not "
+                                "independent there (bodies on top of each other or of their anchor?)") from None

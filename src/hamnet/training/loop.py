@@ -33,11 +33,12 @@ from .stack import RunStack
 StepCallback = Callable[[int], None]
 
 
-def adam(parameters: Iterable[Tensor], settings: TrainSettings, capturable: bool = False) -> torch.optim.Adam:
-    """The paper's optimiser, with PyTorch's fused (single-kernel) update; `capturable`:
-    its step count kept on the device, as a CUDA graph needs."""
-    return torch.optim.Adam(parameters, lr=settings.lr, weight_decay=settings.weight_decay, fused=True,
-                            capturable=capturable)
+def optimizer_for(parameters: Iterable[Tensor], settings: TrainSettings,
+                  capturable: bool = False) -> torch.optim.Optimizer:
+    """`settings.optimizer` (the paper's Adam, or AdamW) with PyTorch's fused (single-kernel)
+    update; `capturable`: its step count kept on the device, as a CUDA graph needs."""
+    kind = torch.optim.AdamW if settings.optimizer == "adamw" else torch.optim.Adam
+    return kind(parameters, lr=settings.lr, weight_decay=settings.weight_decay, fused=True, capturable=capturable)
 
 
 def training_step(stack: RunStack, optimizer: torch.optim.Optimizer, train_x: tuple[Tensor, ...], precision: str,
@@ -98,8 +99,9 @@ def train(
     n = train_data[0][0].shape[0]
     samplers = [BatchSampler(n, settings.batch_size, torch.Generator(device).manual_seed(seed), settings.batch_order)
                 for seed in seeds]
-    graph = graph_for(device, samplers[0].fixed_size) if graphs else None
-    optimizer = adam(stack.parameters, settings, capturable=graph is not None)
+    # A graph replays its learning rate: only a constant one.
+    graph = graph_for(device, samplers[0].fixed_size) if graphs and settings.schedule == "constant" else None
+    optimizer = optimizer_for(stack.parameters, settings, capturable=graph is not None)
     losses = torch.empty(settings.steps, runs, dtype=torch.float64, device=device)  # read back at evaluations only
     histories = [TrainHistory() for _ in range(runs)]
     start_step = _resume(stack, optimizer, samplers, losses, histories, checkpoints) if resume and checkpoints else 0
@@ -112,6 +114,9 @@ def train(
     with flush_denormals(), progress_bar(settings.steps - start_step, label, show_progress) as advance:
         for step in range(start_step, settings.steps):
             indices = [sampler.next() for sampler in samplers]
+            if settings.schedule != "constant":
+                for group in optimizer.param_groups:
+                    group["lr"] = settings.learning_rate(step)
             losses[step] = run_step(*(indices if indices[0] is not None else ()))
             done, status = step + 1, ""
             if done % settings.eval_every == 0 or done == settings.steps:
