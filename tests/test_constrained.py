@@ -6,6 +6,7 @@ constraints (or refused where none satisfies them), and a CHNN learns the chain.
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 import torch
@@ -14,6 +15,7 @@ from hamnet import models, rollout, systems
 from hamnet.errors import InvalidValueError
 from hamnet.experiments import RunConfig
 from hamnet.pipeline import train_run
+from hamnet.systems.bodies import spherical_bobs
 from hamnet.systems.chain_pendulum import ChainPendulum
 from hamnet.systems.constraints import DistanceConstraints
 from hamnet.systems.pendulum_chain import PendulumChain
@@ -33,16 +35,57 @@ def _constraint_rates(constraints: DistanceConstraints, field, x: torch.Tensor, 
     return torch.func.jvp(psi, (x,), (field(x),))[1]
 
 
-@pytest.mark.parametrize("links", [1, 2, 5])
-def test_the_true_field_keeps_the_constraints(links) -> None:
-    system = systems.get(f"chain-pendulum:{links}")
+@pytest.mark.parametrize("name", ["chain-pendulum:1", "chain-pendulum:2", "chain-pendulum:5", "coupled-pendulum:3",
+                                  "magnet-pendulum"])
+def test_the_true_field_keeps_the_constraints(name) -> None:
+    system = systems.get(name)
     x = _states(system)
     positions, p = x.chunk(2, dim=-1)
     phi, rate = system.constraints.residual(positions, p * system.inverse_mass(x))
     assert phi.abs().max() < 1e-11 and rate.abs().max() < 1e-9  # the sampler projects onto them
     rates = _constraint_rates(system.constraints, system.vector_field, x, system.inverse_mass(x))
-    scale = system.vector_field(x).abs().max() * max(system.lengths) * 4
+    scale = system.vector_field(x).abs().max() * max(system.constraints.lengths) * 4
     assert rates.abs().max() <= 1e3 * EPS * scale
+
+
+def test_spherical_bobs_are_on_their_spheres_and_move_as_their_angles_say() -> None:
+    generator = torch.Generator().manual_seed(5)
+    angles = torch.randn(4, 3, 2, generator=generator, dtype=torch.float64)
+    rates = torch.randn(4, 3, 2, generator=generator, dtype=torch.float64)
+    offsets, velocities = spherical_bobs(angles, rates, length=1.3)
+    assert torch.allclose(offsets.reshape(4, 3, 3).norm(dim=-1), torch.full((4, 3), 1.3, dtype=torch.float64))
+    # the velocity is the offsets' time derivative along the angles' rates
+    along = torch.func.jvp(lambda a: spherical_bobs(a, rates, 1.3)[0], (angles,), (rates,))[1]
+    assert (along - velocities).abs().max() <= 16 * EPS * velocities.abs().max()
+    # φ = π, θ = π/2 hangs straight down
+    down, _ = spherical_bobs(torch.tensor([[[torch.pi, torch.pi / 2]]], dtype=torch.float64),
+                             torch.zeros(1, 1, 2, dtype=torch.float64))
+    assert (down - torch.tensor([[0.0, 0.0, -1.0]], dtype=torch.float64)).abs().max() < 1e-15
+
+
+def test_the_magnets_potential_is_the_dipole_formula() -> None:
+    """V − g m z = −Σ_i [m_0·m_i + 3 (m_0·r̂_i)(m_i·r̂_i)] / (4π |r_i|³), written magnet by magnet."""
+    system = systems.get("magnet-pendulum")
+    x = _states(system, 16)
+    positions = x[:, :3]
+    expected = 9.81 * 3.0 * positions[:, 2]
+    bob = 0.3 * positions / (positions * positions).sum(-1, keepdim=True)
+    for magnet in system.magnets:
+        r = torch.tensor(magnet, dtype=torch.float64) - positions
+        unit, distance = r / r.norm(dim=-1, keepdim=True), r.norm(dim=-1)
+        dipole = torch.tensor([0.0, 0.0, 0.3], dtype=torch.float64)
+        expected = expected - ((bob * dipole).sum(-1) + 3 * (bob * unit).sum(-1) * (dipole * unit).sum(-1)) / (
+            4 * math.pi * distance ** 3)
+    assert (system.potential(positions) - expected).abs().max() <= 64 * EPS * expected.abs().max()
+
+
+def test_coupled_bobs_hanging_at_rest_store_no_spring_energy() -> None:
+    system = systems.get("coupled-pendulum:4")
+    hanging = torch.tensor([[i, 0.0, -1.0] for i in range(4)], dtype=torch.float64).flatten().unsqueeze(0)
+    assert system.potential(hanging).item() == -9.81 * 4
+    stretched = hanging.clone()
+    stretched[0, 3] += 0.5  # the second bob 0.5 towards the third: springs of 1.5 and 0.5
+    assert abs(system.potential(stretched).item() - (-9.81 * 4 + 2 * 0.5 * 10 * 0.25)) < 1e-12
 
 
 def test_nudged_states_go_back_onto_the_constraints() -> None:

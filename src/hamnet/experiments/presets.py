@@ -88,6 +88,11 @@ FULL: dict[str, Experiment] = {
     # Not in the paper: CHNN's chains in Cartesian coordinates (`systems.chain_pendulum`).
     "chain-pendulum": Experiment(TrainSettings(steps=5000, batch_size=500, weight_decay=0.0, eval_every=500,
                                                checkpoint_every=1000), models=CONSTRAINED_MODELS),
+    # Not in the paper: CHNN's spherical pendulums (`systems.coupled_pendulum`, `systems.magnet_pendulum`).
+    "coupled-pendulum": Experiment(TrainSettings(steps=5000, batch_size=500, weight_decay=0.0, eval_every=500,
+                                                 checkpoint_every=1000), models=CONSTRAINED_MODELS),
+    "magnet-pendulum": Experiment(TrainSettings(steps=5000, batch_size=500, weight_decay=0.0, eval_every=500,
+                                                checkpoint_every=1000), models=CONSTRAINED_MODELS),
 }
 
 # Same code path, fewer steps and samples: a smoke run of the whole table, under 90 s on 2
@@ -125,6 +130,12 @@ QUICK: dict[str, Experiment] = {
     "chain-pendulum": Experiment(TrainSettings(steps=800, batch_size=500, weight_decay=0.0, eval_every=200,
                                                checkpoint_every=200), recipe={"n_trajectories": 50},
                                  models=CONSTRAINED_MODELS),
+    "coupled-pendulum": Experiment(TrainSettings(steps=800, batch_size=500, weight_decay=0.0, eval_every=200,
+                                                 checkpoint_every=200), recipe={"n_trajectories": 50},
+                                   protocol=QUICK_PROTOCOL, models=CONSTRAINED_MODELS),
+    "magnet-pendulum": Experiment(TrainSettings(steps=800, batch_size=500, weight_decay=0.0, eval_every=200,
+                                                checkpoint_every=200), recipe={"n_trajectories": 50},
+                                  protocol=QUICK_PROTOCOL, models=CONSTRAINED_MODELS),
 }
 
 # The D-HNN paper's real-pendulum protocol (Sosanya & Greydanus 2022: their notebook
@@ -175,20 +186,34 @@ SUCCESSORS_QUICK = _suite(QUICK, batch_size=100)
 # random chunks of fresh trajectories, 3 s of dopri5, e(t) of positions and velocities,
 # the geometric mean over states of each one's geometric mean over time; the floor from a
 # 1e-4·N(0, 1) nudge of every component, projected back onto the constraints.
-CHNN_RECIPE = {"n_trajectories": 1000, "test_fraction": 0.2, "t_end": 2.97, "n_points": 100, "chunk_points": 5}
-CHNN_PROTOCOL = {"horizon_states": 100,
-                 "horizon": {"factor": 1.0, "n_points": 100, "componentwise": True, "advance_step": 0.15,
-                             "advance_steps": 20, "velocities": True, "state_mean": "geometric"}}
 CHNN_TRAIN = TrainSettings(steps=8000, batch_size=200, lr=3e-3, weight_decay=1e-4, optimizer="adamw",
                            schedule="cosine", eval_every=500, checkpoint_every=1000)
-CHNN_EXPERIMENT = Experiment(CHNN_TRAIN, recipe=CHNN_RECIPE, protocol=CHNN_PROTOCOL, models=CONSTRAINED_MODELS,
-                             hidden=(256, 256, 256), objective="rollout",
-                             objective_options={"unroll": 4, "integrator": "rk4", "error": "absolute"})
-CHNN_PAPER = {"chain-pendulum": CHNN_EXPERIMENT}
-CHNN_PAPER_QUICK = {"chain-pendulum": dataclasses.replace(
-    CHNN_EXPERIMENT, train=dataclasses.replace(CHNN_TRAIN, steps=300, eval_every=100, checkpoint_every=100),
-    recipe=CHNN_RECIPE | {"n_trajectories": 250}, protocol=CHNN_PROTOCOL | {"horizon_states": 20})}
-CHNN_TASKS = ("chain-pendulum:2", "chain-pendulum:3", "chain-pendulum:5")
+
+
+def chnn_experiment(dt: float) -> Experiment:
+    """CHNN's protocol for a system of their time step `dt` (trajectories of 100 steps)."""
+    recipe = {"n_trajectories": 1000, "test_fraction": 0.2, "t_end": round(99 * dt, 10), "n_points": 100,
+              "chunk_points": 5}
+    protocol = {"horizon_states": 100,
+                "horizon": {"factor": 1.0, "n_points": 100, "componentwise": True, "advance_step": round(5 * dt, 10),
+                            "advance_steps": 20, "velocities": True, "state_mean": "geometric"}}
+    return Experiment(CHNN_TRAIN, recipe=recipe, protocol=protocol, models=CONSTRAINED_MODELS,
+                      hidden=(256, 256, 256), objective="rollout",
+                      objective_options={"unroll": 4, "integrator": "rk4", "error": "absolute"})
+
+
+def _chnn_quick(experiment: Experiment) -> Experiment:
+    """The smoke test of a CHNN-protocol experiment: 300 steps, 200 training chunks, 20 test starts."""
+    return dataclasses.replace(
+        experiment, train=dataclasses.replace(CHNN_TRAIN, steps=300, eval_every=100, checkpoint_every=100),
+        recipe=experiment.recipe | {"n_trajectories": 250}, protocol=experiment.protocol | {"horizon_states": 20})
+
+
+# Their time steps: 0.03 for the chains, 0.05 for the spherical pendulums.
+CHNN_PAPER = {"chain-pendulum": chnn_experiment(0.03), "coupled-pendulum": chnn_experiment(0.05),
+              "magnet-pendulum": chnn_experiment(0.05)}
+CHNN_PAPER_QUICK = {task: _chnn_quick(experiment) for task, experiment in CHNN_PAPER.items()}
+CHNN_TASKS = ("chain-pendulum:2", "chain-pendulum:3", "chain-pendulum:5", "coupled-pendulum:3", "magnet-pendulum")
 
 #: The six tasks of the paper's table, in its order.
 PAPER_TASKS = ("spring", "pendulum", "real-pendulum", "two-body", "three-body", "pixel-pendulum")

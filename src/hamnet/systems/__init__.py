@@ -11,9 +11,11 @@ from typing import Any
 
 from .base import EnergyProtocol, System, TrajectoryRecipe
 from .chain_pendulum import ChainPendulum
+from .coupled_pendulum import CoupledPendulum
 from .damped_spring import DampedSpring
 from .double_pendulum import DoublePendulum
 from .expression import ExpressionSystem
+from .magnet_pendulum import MagnetPendulum
 from .measured import MeasuredSystem
 from .nbody import ThreeBody, TwoBody
 from .pendulum import Pendulum
@@ -46,6 +48,8 @@ _REGISTRY: dict[str, type[System]] = {
     DoublePendulum.name: DoublePendulum,
     PendulumChain.name: PendulumChain,
     ChainPendulum.name: ChainPendulum,
+    CoupledPendulum.name: CoupledPendulum,
+    MagnetPendulum.name: MagnetPendulum,
     PixelSpring.name: PixelSpring,
     PixelTwoBody.name: PixelTwoBody,
 }

@@ -4,7 +4,7 @@ the pivot and to each other by rods of lengths l_i (`DistanceConstraints`), grav
 
 State x = [x_1, y_1, …, x_N, y_N, p_x1, p_y1, …]: every bob's position, then its momentum
 m_i v_i. H = Σ |p_i|² / (2 m_i) + g Σ m_i y_i, and the field is J∇H projected onto the
-constraint manifold (`DistanceConstraints.project_field`).
+constraint manifold (`ConstrainedBodies`).
 
 Masses and lengths as their code draws them: m, l ~ U[0.6, 1.4] per link from NumPy's
 seed 0, once for the system (their `FixedNumpySeed(0)`), not per trajectory; `unit=True`
@@ -19,9 +19,10 @@ import torch
 from torch import Tensor
 
 from ..render.shapes import Drawing
-from .base import EnergyProtocol, System, TrajectoryRecipe
+from .base import EnergyProtocol, TrajectoryRecipe
+from .bodies import ConstrainedBodies
 from .constraints import DistanceConstraints
-from .pendulum_chain import GRAVITY, chain_drawing, parse_links
+from .pendulum_chain import chain_drawing, parse_links
 
 
 def chnn_parameters(links: int) -> tuple[list[float], list[float]]:
@@ -34,12 +35,12 @@ def chnn_parameters(links: int) -> tuple[list[float], list[float]]:
     return masses[::-1], lengths[::-1]
 
 
-class ChainPendulum(System):
+class ChainPendulum(ConstrainedBodies):
     """`chain-pendulum:N` (N links, default 2), Cartesian coordinates with constraints."""
 
     name = "chain-pendulum"
     links = 2
-    constant_mass = True
+    d = 2
     description = "planar chain of N links in Cartesian coordinates with rod constraints (chain-pendulum:N), CHNN's masses"
     recipe = TrajectoryRecipe(n_trajectories=200, t_end=3.0, n_points=101, noise_std=0.0)
     energy_protocol = EnergyProtocol(n_states=15, t_end=3.0, n_points=100)
@@ -67,30 +68,12 @@ class ChainPendulum(System):
     def cache_name(self) -> str:
         return self.label
 
-    def inverse_mass(self, like: Tensor) -> Tensor:
-        """1/m of every coordinate's body.  -> [2N] of `like`'s dtype."""
-        return 1 / like.new_tensor(self.masses).repeat_interleave(2)
-
-    def mass_matrix(self, q: Tensor) -> Tensor:
-        """diag(m_1, m_1, m_2, m_2, …).  q[..., 2N] -> [..., 2N, 2N]."""
-        return torch.diag(1 / self.inverse_mass(q)).expand(*q.shape[:-1], -1, -1)
-
     def potential(self, positions: Tensor) -> Tensor:
         """g Σ m_i y_i.  positions [..., 2N] -> [...]."""
-        return GRAVITY * (positions[..., 1::2] * positions.new_tensor(self.masses)).sum(-1)
+        return self.gravity_potential(positions)
 
-    def hamiltonian(self, x: Tensor) -> Tensor:
-        positions, p = x.chunk(2, dim=-1)
-        return 0.5 * (p * p * self.inverse_mass(x)).sum(-1) + self.potential(positions)
-
-    def vector_field(self, x: Tensor) -> Tensor:
-        """J∇H projected onto the constraints.  x[b, 4N] -> [b, 4N]."""
-        positions, p = x.chunk(2, dim=-1)
-        velocity = p * self.inverse_mass(x)
-        force = torch.zeros_like(positions)
-        force[..., 1::2] = -GRAVITY * positions.new_tensor(self.masses)
-        free = torch.cat([velocity, force], dim=-1)
-        return self.constraints.project_field(free, positions, velocity, self.inverse_mass(x))
+    def potential_gradient(self, positions: Tensor) -> Tensor:
+        return self.gravity_gradient(positions)
 
     def from_angles(self, angles: Tensor, rates: Tensor) -> Tensor:
         """The Cartesian state of link angles from the downward vertical and their rates
@@ -125,18 +108,6 @@ class ChainPendulum(System):
         positions = positions + 0.2 * torch.randn(positions.shape, generator=generator, dtype=torch.float64)
         velocity = 3 * (0.5 * p * inverse_mass + 0.4 * torch.randn(p.shape, generator=generator, dtype=torch.float64))
         return self.onto_manifold(torch.cat([positions, velocity / inverse_mass], dim=-1))
-
-    def onto_manifold(self, x: Tensor) -> Tensor:
-        """The state projected onto the rods' constraints (`DistanceConstraints.project_state`).  x [b, 4N]."""
-        positions, p = x.chunk(2, dim=-1)
-        inverse_mass = self.inverse_mass(x)
-        positions, velocity = self.constraints.project_state(positions, p * inverse_mass, inverse_mass)
-        return torch.cat([positions, velocity / inverse_mass], dim=-1)
-
-    def constraint_violation(self, x: Tensor) -> Tensor:
-        """`DistanceConstraints.violation` of each state.  x [b, 4N] -> [b]."""
-        positions, p = x.chunk(2, dim=-1)
-        return self.constraints.violation(positions, p * self.inverse_mass(x))
 
     def body_positions(self, x: Tensor) -> Tensor:
         """The bobs in the plane.  x[..., 4N] -> [..., N, 2]."""
