@@ -166,6 +166,33 @@ def test_dependent_constraints_and_states_off_them_are_named() -> None:
         system.constraints.project_state(positions, positions.clone(), system.inverse_mass(positions))
 
 
+class _TruePotential(torch.nn.Module):
+    """A system's own potential in the place of a model's MLP."""
+
+    def __init__(self, system):
+        super().__init__()
+        self.system = system
+
+    def input_gradient(self, positions):
+        return self.system.potential_gradient(positions)
+
+
+@pytest.mark.parametrize("kind", ["chnn", "clnn"])
+@pytest.mark.parametrize("name", ["chain-pendulum:3", "coupled-pendulum:3", "magnet-pendulum"])
+def test_constrained_models_with_the_true_potential_and_masses_are_the_true_field(kind, name) -> None:
+    """CHNN's projected Hamiltonian field and CLNN's constrained accelerations: two routes
+    to the same motion."""
+    system = systems.get(name)
+    model = models.build(kind, system.dim, (8,), constraints=system.constraints,
+                         kinematics=models.Kinematics.of(system)).double()
+    model.potential = _TruePotential(system)
+    with torch.no_grad():
+        model.log_mass.copy_(torch.tensor(system.masses, dtype=torch.float64).log())
+    x = _states(system, 32)
+    truth = system.vector_field(x)
+    assert (model.time_derivative(x) - truth).abs().max() <= 1e3 * EPS * truth.abs().max()
+
+
 def test_a_chnn_field_keeps_the_constraints_whatever_its_weights() -> None:
     system = systems.get("chain-pendulum:3")
     model = models.build("chnn", system.dim, (32, 32), generator=torch.Generator().manual_seed(0),

@@ -116,7 +116,7 @@ def test_the_built_in_curves_are_sweeps_of_every_registered_model(name: str, axi
 
 
 def test_a_missing_sweep_file_names_the_built_in_ones(tmp_path) -> None:
-    with pytest.raises(InvalidValueError, match="does not exist .built-in sweeps: data-efficiency, noise"):
+    with pytest.raises(InvalidValueError, match="does not exist .built-in sweeps: chnn-data-efficiency, data-efficiency, noise"):
         load_spec(tmp_path / "none.toml")
 
 

@@ -124,7 +124,7 @@ class RunConfig:
             models.build(self.model, 2)  # raises UnknownNameError with the known names
         if not models.fits(self.model, system):
             raise InvalidValueError(f"the {self.model!r} model imposes constraints, and task {self.task!r} has "
-                                    "none (constrained tasks: chain-pendulum:N)")
+                                    "none (constrained tasks: chain-pendulum:N, coupled-pendulum:N, magnet-pendulum)")
         check_seed(self.seed, "seed")
         if not isinstance(self.objective_options, dict):
             raise InvalidValueError(f"objective_options must be a mapping, got {self.objective_options!r}")

@@ -44,8 +44,8 @@ class Experiment:
 
 #: Models compared on dissipative tasks: the paper's two and the dissipative HNN.
 DISSIPATIVE_MODELS = (*PAPER_MODELS, "dhnn")
-#: Models compared on constrained tasks: the paper's two and the constrained HNN.
-CONSTRAINED_MODELS = (*PAPER_MODELS, "chnn")
+#: Models compared on constrained tasks: the paper's two and the constrained HNN and LNN.
+CONSTRAINED_MODELS = (*PAPER_MODELS, "chnn", "clnn")
 
 
 #: Training of the pixel tasks made of other systems (`systems.pixel_frames`).

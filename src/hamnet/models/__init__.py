@@ -10,6 +10,7 @@ from ..errors import InvalidValueError, UnknownNameError
 from .base import DynamicsModel
 from .baseline import Baseline
 from .chnn import CHNN
+from .clnn import CLNN
 from .dhnn import DHNN
 from .hnn import HNN
 from .hnn_separable import SeparableHNN
@@ -26,6 +27,7 @@ _REGISTRY: dict[str, type[DynamicsModel]] = {
     SecondOrder.kind: SecondOrder,
     LNN.kind: LNN,
     CHNN.kind: CHNN,
+    CLNN.kind: CLNN,
 }
 
 
@@ -105,12 +107,12 @@ def build(kind: str, dim: int, hidden: tuple[int, ...] = (200, 200),
     if cls.needs_constraints:
         if constraints is None:
             raise InvalidValueError(f"the {kind!r} model imposes constraints, and this task has none "
-                                    "(constrained tasks: chain-pendulum:N)")
+                                    "(constrained tasks: chain-pendulum:N, coupled-pendulum:N, magnet-pendulum)")
         extra["constraints"] = constraints
     dynamics = cls(dim, tuple(hidden), generator=generator, residual=residual, **extra)
     return dynamics if obs_dim is None else LatentModel(dynamics, obs_dim, generator=generator, encoder=encoder,
                                                                  coord_dim=coord_dim)
 
 
-__all__ = ["CHNN", "DHNN", "HNN", "LNN", "Baseline", "Kinematics", "SecondOrder", "SeparableHNN", "DynamicsModel", "LatentModel", "build", "check_names", "color", "description", "fits", "has_hamiltonian",
+__all__ = ["CHNN", "CLNN", "DHNN", "HNN", "LNN", "Baseline", "Kinematics", "SecondOrder", "SeparableHNN", "DynamicsModel", "LatentModel", "build", "check_names", "color", "description", "fits", "has_hamiltonian",
            "is_separable", "names", "needs_constraints", "needs_kinematics", "stackable", "title"]

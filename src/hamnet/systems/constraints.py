@@ -122,6 +122,18 @@ class DistanceConstraints:
         correction_p = -(k @ first.unsqueeze(-1)).squeeze(-1) - (l @ second.unsqueeze(-1)).squeeze(-1)
         return f - torch.cat([correction_x, correction_p], dim=-1)
 
+    def acceleration(self, force: Tensor, x: Tensor, v: Tensor, inverse_mass: Tensor) -> Tensor:
+        """The acceleration of bodies under `force` that keeps the constraints (Lagrangian
+        form, CLNN's): a = M⁻¹ (f + K λ) with Φ̈ = Kᵀ a + 2 |u_k|² = 0, so one C × C solve
+        S λ = −2|u|² − Kᵀ M⁻¹ f, S = Kᵀ M⁻¹ K.  force, x, v [b, n·d]; inverse_mass [n·d] -> [b, n·d]."""
+        a, r = self._separations(x)
+        u = self._per_constraint(a, v)
+        k = self._columns(a, r)  # [b, n·d, C]
+        mk = inverse_mass.unsqueeze(-1) * k
+        free = force * inverse_mass
+        multipliers = _solve(k.transpose(1, 2) @ mk, -2 * (u * u).sum(-1) - (k * free.unsqueeze(-1)).sum(1))
+        return free + (mk @ multipliers.unsqueeze(-1)).squeeze(-1)
+
     def project_state(self, x: Tensor, v: Tensor, inverse_mass: Tensor, tol: float = 1e-12,
                       max_iter: int = 50) -> tuple[Tensor, Tensor]:
         """The nearest state on the manifold: positions by Newton steps x ← x − K (KᵀK)⁻¹ Φ,
