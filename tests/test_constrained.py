@@ -137,6 +137,19 @@ def test_cartesian_and_angle_chains_describe_the_same_motion() -> None:
     assert (cartesian.body_positions(along_cartesian) - angles.body_positions(along_angles)).abs().max() < 1e-7
 
 
+def test_the_chain_in_angles_is_the_cartesian_chain() -> None:
+    """`chain-angles:N` draws the same states as `chain-pendulum:N` from the same generator,
+    with the same energy, and moves them the same way, seen in Cartesian coordinates."""
+    angles, cartesian = systems.get("chain-angles:3"), systems.get("chain-pendulum:3")
+    a, c = _states(angles, 8), _states(cartesian, 8)
+    assert (angles.hamiltonian(a) - cartesian.hamiltonian(c)).abs().max() < 1e-12
+    assert (angles.velocity_state(a) - cartesian.velocity_state(c)).abs().max() < 1e-12
+    t = torch.linspace(0.0, 1.0, 11, dtype=torch.float64)
+    moved_a = rollout(angles.vector_field, a, t, rtol=1e-11, atol=1e-11)
+    moved_c = rollout(cartesian.vector_field, c, t, rtol=1e-11, atol=1e-11)
+    assert (angles.velocity_state(moved_a) - cartesian.velocity_state(moved_c)).abs().max() < 1e-7
+
+
 def test_chnn_masses_and_lengths_follow_their_draw() -> None:
     system = systems.get("chain-pendulum:2")
     assert all(0.6 <= v <= 1.4 for v in (*system.masses, *system.lengths))

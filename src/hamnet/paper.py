@@ -73,20 +73,21 @@ def _chnn(model: tuple[float, float], floor: tuple[float, float]) -> dict[str, M
 #: geometric-mean relative error over 100 time steps (their repository's
 #: notebooks/pendulum-geom-mean.csv and non-pendulum-geom-mean.csv, rows avg_rel_err_pred;
 #: the floor from avg_rel_err_pert), ± exp(m)·SE of the logs. Their
-#: NeuralODE is our baseline; their HNN and NODE ran in angle coordinates.
+#: NeuralODE is our baseline; their HNN and NODE ran in angle coordinates (for the chains:
+#: `chain-angles:N`; hamnet has no angle form of the spherical pendulums yet).
 CHNN_PAPER: dict[str, dict[str, dict[str, Metric]]] = {
     "chain-pendulum:2": {"chnn": _chnn((1.173e-4, 1.20e-5), (5.88e-5, 4.4e-6)),
-                         "clnn": _chnn((1.141e-4, 9.29e-6), (5.88e-5, 4.4e-6)),
-                         "hnn": _chnn((1.910e-3, 3.18e-4), (5.90e-5, 4.4e-6)),
-                         "baseline": _chnn((6.453e-2, 6.92e-3), (5.90e-5, 4.4e-6))},
+                         "clnn": _chnn((1.141e-4, 9.29e-6), (5.88e-5, 4.4e-6))},
     "chain-pendulum:3": {"chnn": _chnn((3.434e-4, 4.06e-5), (1.079e-4, 1.10e-5)),
-                         "clnn": _chnn((3.261e-4, 3.88e-5), (1.079e-4, 1.10e-5)),
-                         "hnn": _chnn((4.658e-2, 6.30e-3), (1.076e-4, 1.10e-5)),
-                         "baseline": _chnn((2.681e-1, 1.24e-2), (1.076e-4, 1.10e-5))},
+                         "clnn": _chnn((3.261e-4, 3.88e-5), (1.079e-4, 1.10e-5))},
     "chain-pendulum:5": {"chnn": _chnn((1.067e-3, 1.29e-4), (1.445e-4, 1.34e-5)),
-                         "clnn": _chnn((9.327e-4, 1.19e-4), (1.445e-4, 1.34e-5)),
-                         "hnn": _chnn((3.396e-1, 1.08e-2), (1.445e-4, 1.36e-5)),
-                         "baseline": _chnn((4.395e-1, 8.75e-3), (1.445e-4, 1.36e-5))},
+                         "clnn": _chnn((9.327e-4, 1.19e-4), (1.445e-4, 1.34e-5))},
+    "chain-angles:2": {"hnn": _chnn((1.910e-3, 3.18e-4), (5.90e-5, 4.4e-6)),
+                       "baseline": _chnn((6.453e-2, 6.92e-3), (5.90e-5, 4.4e-6))},
+    "chain-angles:3": {"hnn": _chnn((4.658e-2, 6.30e-3), (1.076e-4, 1.10e-5)),
+                       "baseline": _chnn((2.681e-1, 1.24e-2), (1.076e-4, 1.10e-5))},
+    "chain-angles:5": {"hnn": _chnn((3.396e-1, 1.08e-2), (1.445e-4, 1.36e-5)),
+                       "baseline": _chnn((4.395e-1, 8.75e-3), (1.445e-4, 1.36e-5))},
     "coupled-pendulum:3": {"chnn": _chnn((7.648e-3, 9.30e-4), (1.241e-4, 5.9e-6)),
                            "clnn": _chnn((7.427e-3, 9.42e-4), (1.241e-4, 5.9e-6)),
                            "hnn": _chnn((6.496e-2, 4.42e-3), (1.240e-4, 5.9e-6)),

@@ -88,6 +88,8 @@ FULL: dict[str, Experiment] = {
     # Not in the paper: CHNN's chains in Cartesian coordinates (`systems.chain_pendulum`).
     "chain-pendulum": Experiment(TrainSettings(steps=5000, batch_size=500, weight_decay=0.0, eval_every=500,
                                                checkpoint_every=1000), models=CONSTRAINED_MODELS),
+    "chain-angles": Experiment(TrainSettings(steps=5000, batch_size=500, weight_decay=0.0, eval_every=500,
+                                             checkpoint_every=1000)),
     # Not in the paper: CHNN's spherical pendulums (`systems.coupled_pendulum`, `systems.magnet_pendulum`).
     "coupled-pendulum": Experiment(TrainSettings(steps=5000, batch_size=500, weight_decay=0.0, eval_every=500,
                                                  checkpoint_every=1000), models=CONSTRAINED_MODELS),
@@ -130,6 +132,8 @@ QUICK: dict[str, Experiment] = {
     "chain-pendulum": Experiment(TrainSettings(steps=800, batch_size=500, weight_decay=0.0, eval_every=200,
                                                checkpoint_every=200), recipe={"n_trajectories": 50},
                                  models=CONSTRAINED_MODELS),
+    "chain-angles": Experiment(TrainSettings(steps=800, batch_size=500, weight_decay=0.0, eval_every=200,
+                                             checkpoint_every=200), recipe={"n_trajectories": 50}),
     "coupled-pendulum": Experiment(TrainSettings(steps=800, batch_size=500, weight_decay=0.0, eval_every=200,
                                                  checkpoint_every=200), recipe={"n_trajectories": 50},
                                    protocol=QUICK_PROTOCOL, models=CONSTRAINED_MODELS),
@@ -209,11 +213,15 @@ def _chnn_quick(experiment: Experiment) -> Experiment:
         recipe=experiment.recipe | {"n_trajectories": 250}, protocol=experiment.protocol | {"horizon_states": 20})
 
 
-# Their time steps: 0.03 for the chains, 0.05 for the spherical pendulums.
-CHNN_PAPER = {"chain-pendulum": chnn_experiment(0.03), "coupled-pendulum": chnn_experiment(0.05),
-              "magnet-pendulum": chnn_experiment(0.05)}
+# Their time steps: 0.03 for the chains, 0.05 for the spherical pendulums. Their HNN and
+# NODE learned the chains in angle coordinates: `chain-angles:N`, scored on the same
+# Cartesian positions and velocities.
+CHNN_PAPER = {"chain-pendulum": dataclasses.replace(chnn_experiment(0.03), models=("chnn", "clnn")),
+              "chain-angles": dataclasses.replace(chnn_experiment(0.03), models=PAPER_MODELS),
+              "coupled-pendulum": chnn_experiment(0.05), "magnet-pendulum": chnn_experiment(0.05)}
 CHNN_PAPER_QUICK = {task: _chnn_quick(experiment) for task, experiment in CHNN_PAPER.items()}
-CHNN_TASKS = ("chain-pendulum:2", "chain-pendulum:3", "chain-pendulum:5", "coupled-pendulum:3", "magnet-pendulum")
+CHNN_TASKS = ("chain-pendulum:2", "chain-angles:2", "chain-pendulum:3", "chain-angles:3", "chain-pendulum:5",
+              "chain-angles:5", "coupled-pendulum:3", "magnet-pendulum")
 
 #: The six tasks of the paper's table, in its order.
 PAPER_TASKS = ("spring", "pendulum", "real-pendulum", "two-body", "three-body", "pixel-pendulum")

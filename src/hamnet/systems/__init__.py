@@ -10,6 +10,7 @@ from ..errors import UnknownNameError
 from typing import Any
 
 from .base import EnergyProtocol, System, TrajectoryRecipe
+from .chain_angles import ChainAngles
 from .chain_pendulum import ChainPendulum
 from .coupled_pendulum import CoupledPendulum
 from .damped_spring import DampedSpring
@@ -48,6 +49,7 @@ _REGISTRY: dict[str, type[System]] = {
     DoublePendulum.name: DoublePendulum,
     PendulumChain.name: PendulumChain,
     ChainPendulum.name: ChainPendulum,
+    ChainAngles.name: ChainAngles,
     CoupledPendulum.name: CoupledPendulum,
     MagnetPendulum.name: MagnetPendulum,
     PixelSpring.name: PixelSpring,
