@@ -115,6 +115,17 @@ def test_the_built_in_curves_are_sweeps_of_every_registered_model(name: str, axi
     assert len(spec.points()) == 2 * len(fitting) * values * 3  # every point builds
 
 
+def test_chnn_data_efficiency_is_their_curve_on_their_protocol() -> None:
+    spec = load_spec("chnn-data-efficiency")
+    assert spec.models == ("baseline", "hnn", "chnn", "clnn") and spec.preset == "chnn-paper"
+    assert load_spec("chnn-data-efficiency", quick=True).preset == "chnn-paper-quick"
+    points = spec.points()
+    assert len(points) == 4 * 6 * 3
+    trains = sorted({int(p.config.recipe["n_trajectories"] * (1 - p.config.recipe["test_fraction"])) for p in points})
+    assert trains == [20, 40, 80, 200, 400, 800]
+    assert {p.config.objective_options["error"] for p in points} == {"absolute"}
+
+
 def test_a_missing_sweep_file_names_the_built_in_ones(tmp_path) -> None:
     with pytest.raises(InvalidValueError, match="does not exist .built-in sweeps: chnn-data-efficiency, data-efficiency, noise"):
         load_spec(tmp_path / "none.toml")
