@@ -628,7 +628,7 @@ def distill(
     check_count(states, "--states")
     check_count(bootstrap, "--bootstrap")
     check_seed(seed)
-    factor = parse_horizon(horizon) if horizon is not None else None  # None: the run's protocol's
+    factor = parse_horizon(horizon) if horizon is not None else DEFAULT_HORIZON
     target = out or (run / "distill" if run is not None else Path(f"distill-{data.stem}"))
     check_writable_target(target)
     _start_torch()

@@ -41,8 +41,8 @@ import torch
 from torch import Tensor
 
 from .checks import DEFAULT_HORIZON
-from .errors import InvalidValueError
 from .data.cache import cached
+from .errors import InvalidValueError
 from .integrators import INTERPOLATING, rollout
 from .metrics import as_float64, reversibility_error, standard_error
 from .models import DynamicsModel
@@ -96,7 +96,6 @@ class HorizonProtocol:
             raise InvalidValueError(f"protocol horizon.state_mean must be one of {', '.join(STATE_MEANS)}, "
                                     f"got {self.state_mean!r}")
 
-
     def describe(self) -> str:
         """The protocol in words, for results tables."""
         nudge = f"{self.perturbation:.0e}".replace("e-0", "e-")
@@ -142,7 +141,8 @@ def _truth(system: System, t_end: float, protocol: HorizonProtocol) -> dict[str,
         if protocol.componentwise:
             nudge = protocol.perturbation * direction
         else:
-            nudge = protocol.perturbation * x0.norm(dim=-1, keepdim=True) * direction / direction.norm(dim=-1, keepdim=True)
+            direction = direction / direction.norm(dim=-1, keepdim=True)
+            nudge = protocol.perturbation * x0.norm(dim=-1, keepdim=True) * direction
         nudged = system.onto_manifold(x0 + nudge)
         t = torch.linspace(0.0, protocol.factor * t_end, protocol.n_points, dtype=torch.float64)
         with torch.no_grad():
