@@ -18,7 +18,7 @@ from hamnet.errors import InvalidValueError
 from hamnet.experiments import RunConfig
 from hamnet.horizon import HorizonProtocol, _truth, horizon_protocol, long_horizon_metrics
 from hamnet.models import DynamicsModel
-from hamnet.pipeline import evaluate_run, train_run
+from hamnet.pipeline import evaluate_run, load_horizon_curves, protocol_factor, train_run
 from hamnet.report import horizon_error_table
 from hamnet.systems import EnergyProtocol, TrajectoryRecipe
 from hamnet.training import TrainSettings
@@ -171,3 +171,6 @@ def test_a_quick_chnn_protocol_run_trains_and_is_scored_their_way(tmp_path) -> N
     assert math.isfinite(metrics["test_loss"]) and math.isfinite(metrics["test_dxdt_mse"])
     assert 2e-5 < metrics["horizon_floor"] < 2e-4  # their 1e-4 componentwise nudge, 3 s
     assert metrics["horizon_error"] > metrics["horizon_floor"]
+    # scored over the protocol's horizon (1x: their 3 s), not the default 10x
+    assert protocol_factor(tmp_path / "run") == 1.0
+    assert abs(float(load_horizon_curves(tmp_path / "run").t[-1]) - 2.97) < 1e-12
