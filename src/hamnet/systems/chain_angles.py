@@ -50,9 +50,13 @@ class ChainAngles(System):
     def cache_name(self) -> str:
         return self.label
 
+    def _mass_below(self, like: Tensor) -> Tensor:
+        """Σ_{i ≥ j} m_i: the mass each link carries.  -> [N]."""
+        return like.new_tensor(self.masses).flip(0).cumsum(0).flip(0)
+
     def _weights(self, like: Tensor) -> Tensor:
         """l_j l_k Σ_{i ≥ max(j, k)} m_i.  -> [N, N]."""
-        below = like.new_tensor(self.masses).flip(0).cumsum(0).flip(0)  # Σ_{i ≥ j} m_i
+        below = self._mass_below(like)
         index = torch.arange(self.links, device=like.device)
         lengths = like.new_tensor(self.lengths)
         return below[torch.maximum(index[:, None], index[None, :])] * lengths[:, None] * lengths[None, :]
@@ -68,8 +72,7 @@ class ChainAngles(System):
 
     def potential(self, q: Tensor) -> Tensor:
         """V(q).  q[..., N] -> [...]."""
-        below = q.new_tensor(self.masses).flip(0).cumsum(0).flip(0)
-        return -GRAVITY * (below * q.new_tensor(self.lengths) * torch.cos(q)).sum(-1)
+        return -GRAVITY * (self._mass_below(q) * q.new_tensor(self.lengths) * torch.cos(q)).sum(-1)
 
     def hamiltonian(self, x: Tensor) -> Tensor:
         q, p = x[..., :self.links], x[..., self.links:]
@@ -86,11 +89,9 @@ class ChainAngles(System):
     def velocity_state(self, x: Tensor) -> Tensor:
         """The bobs' Cartesian positions and velocities, as the Cartesian chain's
         `velocity_state` gives them.  x[..., 2N] -> [..., 4N]."""
-        shape = x.shape[:-1]
-        flat = x.reshape(-1, self.dim)
-        q, p = flat[:, :self.links], flat[:, self.links:]
-        rates = torch.linalg.solve(self.mass_matrix(q), p.unsqueeze(-1)).squeeze(-1)
-        return self.cartesian.velocity_state(self.cartesian.from_angles(q, rates)).reshape(*shape, 4 * self.links)
+        flat = super().velocity_state(x.reshape(-1, self.dim))  # (q, q̇)
+        cartesian = self.cartesian.from_angles(flat[:, :self.links], flat[:, self.links:])
+        return self.cartesian.velocity_state(cartesian).reshape(*x.shape[:-1], 4 * self.links)
 
     def body_positions(self, x: Tensor) -> Tensor:
         """The bobs in the plane.  x[..., 2N] -> [..., N, 2]."""
