@@ -320,6 +320,17 @@ CASES = [
     case("sweep-frames-horizon-below-1", "sweep {d}/s.toml --out {d}/out", "horizon at least 1",
          prepare=file_at("s.toml", b'tasks = ["pixel-two-body"]\nmodels = ["hnn"]\n'
                                    b'[grid]\n"recipe.horizon" = [0.5]\n')),
+    case("sweep-unknown-optimizer", "sweep {d}/s.toml --out {d}/out", "optimizer must be one of adam, adamw",
+         prepare=file_at("s.toml", b'tasks = ["spring"]\nmodels = ["hnn"]\n[grid]\n"train.optimizer" = ["sgd"]\n')),
+    case("sweep-unknown-schedule", "sweep {d}/s.toml --out {d}/out", "schedule must be one of constant, cosine",
+         prepare=file_at("s.toml", b'tasks = ["spring"]\nmodels = ["hnn"]\n[grid]\n"train.schedule" = ["step"]\n')),
+    case("sweep-chunk-too-long", "sweep {d}/s.toml --out {d}/out", "chunk_points must be an integer from 2",
+         prepare=file_at("s.toml", b'tasks = ["spring"]\nmodels = ["hnn"]\n[grid]\n"recipe.chunk_points" = [99]\n')),
+    case("sweep-unknown-rollout-error", "sweep {d}/s.toml --out {d}/out", "error must be one of squared, absolute",
+         prepare=file_at("s.toml", b'tasks = ["spring"]\nmodels = ["hnn+rollout"]\n[set]\n'
+                                   b'"objective_options.error" = "huber"\n')),
+    case("sweep-unknown-horizon-setting", "sweep {d}/s.toml --out {d}/out", "unknown protocol horizon setting 'speed'",
+         prepare=file_at("s.toml", b'tasks = ["spring"]\nmodels = ["hnn"]\n[set]\n"protocol.horizon" = {speed = 1}\n')),
     case("sweep-encoder-for-a-state-task", "sweep {d}/s.toml --out {d}/out", "pixel tasks only",
          prepare=file_at("s.toml", b'tasks = ["spring"]\nmodels = ["hnn"]\n[set]\nencoder = "linear"\n')),
     case("sweep-unknown-encoder", "sweep {d}/s.toml --out {d}/out", "encoder must be one of", "conv",
